@@ -1,0 +1,76 @@
+"""The one exception hierarchy of archcalc.
+
+Every error a user can cause is an :class:`ArchcalcError`; the CLI turns it into
+``file:line: layer 'name': message`` plus a hint and a non-zero exit, in one place
+(``archcalc.cli``). Anything else escaping is a bug in archcalc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was written: a file and a 1-based line (None when unknown)."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+class ArchcalcError(Exception):
+    """A problem with the user's input, located as precisely as we know it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: Source | None = None,
+        layer: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.layer = layer
+        self.hint = hint
+
+    def located(self, source: Source | None, layer: str | None) -> ArchcalcError:
+        """A copy of this error of the same class, placed at ``source`` / ``layer``."""
+        return type(self)(
+            self.message,
+            source=self.source or source,
+            layer=self.layer or layer,
+            hint=self.hint,
+        )
+
+    def __str__(self) -> str:
+        parts = []
+        if self.source is not None:
+            parts.append(str(self.source))
+        if self.layer is not None:
+            parts.append(f"layer '{self.layer}'")
+        parts.append(self.message)
+        text = ": ".join(parts)
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class SpecError(ArchcalcError):
+    """The YAML is malformed or does not follow the spec schema."""
+
+
+class GraphError(ArchcalcError):
+    """The layers do not form a valid DAG (undefined names, cycles, input counts)."""
+
+
+class LayerError(ArchcalcError):
+    """A layer's rule rejects its inputs (a kernel larger than its input, ...)."""
+
+
+class ZooError(ArchcalcError):
+    """A spec name that is neither a file nor a built-in spec."""

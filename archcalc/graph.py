@@ -1,0 +1,409 @@
+"""Spec → layer graph: expand modules and ``repeat``, resolve ``inputs``, order the DAG.
+
+The result is a frozen :class:`Graph` whose nodes are in topological order (declaration
+order whenever that is already topological), each carrying its validated layer, its
+resolved input names, the module instances it sits in, and where it was written.
+Everything a user can get wrong about names and wiring is reported here, with the
+file, line and layer: unknown layer types and fields, undefined or duplicate names,
+cycles, and wrong input counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import GraphError, Source, SpecError
+from .expressions import ExpressionError, substitute
+from .layers import Layer, known_tags, lookup
+from .spec import ModuleDef, Spec, describe_validation_error
+from .yaml_source import LineList, LineMap
+
+MAX_NODES = 200_000
+"""Expansion stops here: a typo in ``repeat`` must not exhaust memory."""
+
+_GRAPH_KEYS = ("name", "inputs", "repeat", "args")
+_SCOPE_SEP = "/"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer instance in the graph."""
+
+    name: str  # full name, module scopes joined by '/': 'inception_3a/3x3_reduce'
+    layer: Layer
+    inputs: tuple[str, ...]
+    scope: tuple[str, ...]  # enclosing module instances, outermost first
+    source: Source
+
+    @property
+    def type(self) -> str:
+        return self.layer.type_name
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A frozen DAG of layer instances in topological order."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    modules: Mapping[str, str]  # module instance path -> module (or repeat group) type
+    outputs: tuple[str, ...]
+    file: str
+
+    def node(self, name: str) -> Node:
+        return self.nodes[self._index[name]]
+
+    @property
+    def _index(self) -> dict[str, int]:
+        index = self.__dict__.get("_index_cache")
+        if index is None:
+            index = {node.name: i for i, node in enumerate(self.nodes)}
+            object.__setattr__(self, "_index_cache", index)
+        return index
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """An ``inputs:`` entry waiting for every name to be known."""
+
+    scope: str
+    name: str
+    source: Source
+    layer: str
+
+
+@dataclass
+class _PendingNode:
+    name: str
+    layer: Layer
+    inputs: list[str | _Ref]
+    scope: tuple[str, ...]
+    source: Source
+
+
+def _join(scope: str, name: str) -> str:
+    return f"{scope}{_SCOPE_SEP}{name}" if scope else name
+
+
+@dataclass
+class _Expander:
+    spec: Spec
+    nodes: list[_PendingNode] = field(default_factory=list)
+    targets: dict[str, str | _Ref] = field(default_factory=dict)  # any referable path -> node or pending ref
+    modules: dict[str, str] = field(default_factory=dict)
+    active_modules: list[str] = field(default_factory=list)
+
+    def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
+        return SpecError(message, source=self.spec.source(line), layer=layer, hint=hint)
+
+    # ---- entries -------------------------------------------------------------------
+
+    def entry_parts(self, entry: Any, line: int | None) -> tuple[str, LineMap]:
+        """Split ``- conv2d: {...}`` (or bare ``- relu``) into its tag and field mapping."""
+        if isinstance(entry, str):
+            body = LineMap()
+            body.line = line
+            return entry, body
+        if isinstance(entry, dict) and len(entry) == 1:
+            tag, body = next(iter(entry.items()))
+            if body is None:
+                body = LineMap()
+                body.line = line
+            if isinstance(tag, str) and isinstance(body, LineMap):
+                return tag, body
+        raise self.error(
+            "a layer entry is '- type: {field: value, ...}' or a bare '- type'",
+            line,
+            hint="example: '- conv2d: {name: conv1, out: 96, kernel: 11, stride: 4}'",
+        )
+
+    def tag_error(self, tag: str, line: int | None, name: str | None) -> SpecError:
+        candidates = [*known_tags(), *self.spec.model.modules]
+        close = difflib.get_close_matches(tag, candidates, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "run 'archcalc types' for the list of layer types"
+        return self.error(f"unknown layer type '{tag}'", line, name, hint)
+
+    def expand(self, entries: list[Any], scope: str, env: Mapping[str, Any], prev: str, stack: tuple[str, ...]) -> str:
+        """Expand a list of entries in one scope; returns the name of its last output."""
+        reserved = self.explicit_names(entries, scope)
+        used: set[str] = set()
+        anchor: str | None = None  # the last explicitly named entry: 'conv1' names 'conv1_relu'
+        for i, entry in enumerate(entries):
+            line = entries.line_of(i) if isinstance(entries, LineList) else None
+            tag, body = self.entry_parts(entry, line)
+            explicit = body.get("name")
+            if explicit is not None:
+                local = anchor = str(explicit)
+            else:
+                kind = lookup(tag).type_name if lookup(tag) is not None else tag  # type: ignore[union-attr]
+                local = self.unique(f"{anchor}_{kind}" if anchor else kind, reserved | used)
+            used.add(local)
+            prev = self.entry(tag, body, local, scope, env, prev, stack)
+        return prev
+
+    def explicit_names(self, entries: list[Any], scope: str) -> set[str]:
+        names: dict[str, int | None] = {}
+        for i, entry in enumerate(entries):
+            line = entries.line_of(i) if isinstance(entries, LineList) else None
+            if not (isinstance(entry, dict) and len(entry) == 1):
+                continue
+            body = next(iter(entry.values()))
+            if not isinstance(body, LineMap) or "name" not in body:
+                continue
+            name = body["name"]
+            line = body.line_of("name")
+            if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name).strip():
+                raise self.error(f"a layer name must be a non-empty string, got {name!r}", line)
+            name = str(name)
+            if _SCOPE_SEP in name or name == "input":
+                raise self.error(
+                    f"'{name}' cannot be a layer name",
+                    line,
+                    hint=f"'input' is reserved and '{_SCOPE_SEP}' separates module scopes",
+                )
+            if name in names:
+                where = f" in module instance '{scope}'" if scope else ""
+                raise self.error(f"duplicate layer name '{name}'{where} (first on line {names[name]})", line, name)
+            names[name] = line
+        return set(names)
+
+    @staticmethod
+    def unique(base: str, taken: set[str]) -> str:
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base}_{n}" in taken:
+            n += 1
+        return f"{base}_{n}"
+
+    def entry(self, tag: str, body: LineMap, local: str, scope: str, env: Mapping[str, Any], prev: str, stack) -> str:
+        full = _join(scope, local)
+        line = body.line
+        module = self.spec.model.modules.get(tag)
+        if module is None and lookup(tag) is None:
+            raise self.tag_error(tag, line, full)
+        repeat = self.repeat_count(body, env, full)
+        inputs = self.input_refs(body, scope, full)
+        if repeat == 1:
+            return self.instance(tag, module, body, full, inputs, env, prev, stack)
+        self.modules[full] = f"{tag} ×{repeat}"
+        out = prev
+        for k in range(1, repeat + 1):
+            out = self.instance(tag, module, body, _join(full, str(k)), inputs if k == 1 else None, env, out, (*stack, full))
+        self.targets[full] = out
+        return out
+
+    def repeat_count(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
+        value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
+        return value
+
+    def input_refs(self, body: LineMap, scope: str, full: str) -> list[_Ref] | None:
+        if "inputs" not in body:
+            return None
+        raw = body["inputs"]
+        raw = [raw] if isinstance(raw, str) else raw
+        line = body.line_of("inputs")
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+            raise self.error("inputs must be a layer name or a list of layer names", line, full)
+        return [_Ref(scope, name, self.spec.source(line), full) for name in raw]
+
+    def substituted(self, value: Any, env: Mapping[str, Any], line: int | None, full: str) -> Any:
+        try:
+            return substitute(value, env)
+        except ExpressionError as err:
+            raise self.error(str(err), line, full) from None
+
+    def instance(self, tag, module: ModuleDef | None, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
+        """One layer node or one module instance; returns its output node name."""
+        if full in self.targets:
+            raise self.error(f"duplicate layer name '{full}'", body.line, full)
+        if module is not None:
+            return self.module_instance(tag, module, body, full, inputs, env, prev, stack)
+        fields = {k: v for k, v in body.items() if k not in _GRAPH_KEYS}
+        if "args" in body:
+            raise self.error("'args' is for module instances; layer fields go directly in the mapping", body.line_of("args"), full)
+        layer = self.validate_layer(tag, fields, body, env, full)
+        if len(self.nodes) >= MAX_NODES:
+            raise self.error(f"the spec expands to more than {MAX_NODES:,} layers", body.line, full,
+                             hint="check 'repeat' counts")
+        self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack, self.spec.source(body.line)))
+        self.targets[full] = full
+        return full
+
+    def validate_layer(self, tag: str, fields: dict[str, Any], body: LineMap, env, full: str) -> Layer:
+        cls = lookup(tag)
+        assert cls is not None
+        values = {key: self.substituted(value, env, body.line_of(key), full) for key, value in fields.items()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            message, loc, hint = describe_validation_error(err, [*cls.model_fields, *_GRAPH_KEYS[:3]])
+            line = body.line_of(loc[0]) if loc else body.line
+            raise self.error(f"{cls.type_name}: {message}", line, full, hint) from None
+
+    def module_instance(self, tag, module: ModuleDef, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
+        if tag in self.active_modules:
+            raise self.error(f"module '{tag}' instantiates itself", body.line, full)
+        if inputs is not None and len(inputs) != 1:
+            raise self.error(f"module '{tag}' takes one input, got {len(inputs)}", body.line_of("inputs"), full)
+        extra = [k for k in body if k not in _GRAPH_KEYS]
+        if extra:
+            raise self.error(
+                f"unknown field '{extra[0]}' for module '{tag}'",
+                body.line_of(extra[0]),
+                full,
+                hint=f"module arguments go under 'args:' ({', '.join(module.arg_names()) or 'this module takes none'})",
+            )
+        bound = self.bind_args(tag, module, body, env, full)
+        self.modules[full] = tag
+        self.targets[_join(full, "input")] = inputs[0] if inputs is not None else prev
+        self.active_modules.append(tag)
+        out = self.expand(self.spec.raw["modules"][tag]["layers"], full, {**self.spec.model.args, **bound}, _join(full, "input"), (*stack, full))
+        self.active_modules.pop()
+        self.targets[full] = out
+        return out
+
+    def bind_args(self, tag: str, module: ModuleDef, body: LineMap, env, full: str) -> dict[str, Any]:
+        given = self.substituted(body.get("args", []), env, body.line_of("args"), full)
+        names = module.arg_names()
+        line = body.line_of("args")
+        if isinstance(given, list):
+            if len(given) > len(names):
+                raise self.error(f"module '{tag}' takes {len(names)} arguments ({', '.join(names)}), got {len(given)}", line, full)
+            given = dict(zip(names, given))
+        elif not isinstance(given, dict):
+            raise self.error("args must be a list (by position) or a mapping (by name)", line, full)
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            close = difflib.get_close_matches(str(unknown[0]), names, n=1)
+            raise self.error(f"module '{tag}' has no argument '{unknown[0]}'", line, full,
+                             hint=f"did you mean '{close[0]}'?" if close else f"its arguments: {', '.join(names)}")
+        bound = {**module.defaults(), **given}
+        missing = [name for name in names if name not in bound]
+        if missing:
+            raise self.error(f"module '{tag}' needs argument '{missing[0]}'", line, full,
+                             hint=f"pass args: [{', '.join(names)}]")
+        return bound
+
+    # ---- references ------------------------------------------------------------------
+
+    def resolve(self, ref: str | _Ref, depth: int = 0) -> str:
+        """The node a reference points at, following module outputs and module inputs."""
+        while isinstance(ref, _Ref):
+            key = ref.name if _SCOPE_SEP in ref.name else _join(ref.scope, ref.name)
+            target = self.targets.get(key)
+            if target is None:
+                raise self.undefined(ref)
+            ref = target
+            depth += 1
+            if depth > len(self.targets) + 1:
+                raise GraphError(f"input '{ref}' refers to itself", source=ref.source, layer=ref.layer)
+        while self.targets.get(ref, ref) != ref:  # a module or repeat group: its output node
+            nxt = self.targets[ref]
+            ref = self.resolve(nxt, depth + 1) if isinstance(nxt, _Ref) else nxt
+        return ref
+
+    def undefined(self, ref: _Ref) -> GraphError:
+        prefix = _join(ref.scope, "")
+        local = [k[len(prefix):] for k in self.targets if k.startswith(prefix) and _SCOPE_SEP not in k[len(prefix):]]
+        close = difflib.get_close_matches(ref.name, local, n=1)
+        where = f" in module instance '{ref.scope}'" if ref.scope else ""
+        return GraphError(
+            f"input '{ref.name}' is not defined{where}",
+            source=ref.source,
+            layer=ref.layer,
+            hint=f"did you mean '{close[0]}'?" if close else "inputs name layers of the same module (or 'input')",
+        )
+
+
+def _check_arity(node: _PendingNode) -> None:
+    layer = node.layer
+    count = len(node.inputs)
+    low, high = layer.min_inputs, layer.max_inputs
+    if count >= low and (high is None or count <= high):
+        return
+    if high is None:
+        expected = f"at least {low} inputs"
+    elif low == high:
+        expected = f"{low} input{'s' if low != 1 else ''}"
+    else:
+        expected = f"{low} to {high} inputs"
+    raise GraphError(
+        f"{layer.type_name} takes {expected}, got {count}",
+        source=node.source,
+        layer=node.name,
+        hint="list them with 'inputs: [a, b]'" if low > 1 else "remove 'inputs' to take the layer above",
+    )
+
+
+def _toposort(nodes: list[Node]) -> tuple[Node, ...]:
+    """Topological order, stable: declaration order wherever the graph allows it."""
+    position = {node.name: i for i, node in enumerate(nodes)}
+    if all(position[src] < i for i, node in enumerate(nodes) for src in node.inputs):
+        return tuple(nodes)
+    consumers: dict[str, list[int]] = {node.name: [] for node in nodes}
+    waiting = [0] * len(nodes)
+    for i, node in enumerate(nodes):
+        for src in node.inputs:
+            consumers[src].append(i)
+            waiting[i] += 1
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    order: list[Node] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(nodes[i])
+        for j in consumers[nodes[i].name]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    if len(order) < len(nodes):
+        raise _cycle_error(nodes, {i for i, count in enumerate(waiting) if count > 0})
+    return tuple(order)
+
+
+def _cycle_error(nodes: list[Node], stuck: set[int]) -> GraphError:
+    """Name one cycle among the nodes that never became ready."""
+    position = {node.name: i for i, node in enumerate(nodes)}
+    start = min(stuck)
+    path, seen = [start], {start}
+    while True:
+        nxt = next(position[src] for src in nodes[path[-1]].inputs if position[src] in stuck)
+        if nxt in seen:
+            cycle = path[path.index(nxt):] + [nxt]
+            break
+        path.append(nxt)
+        seen.add(nxt)
+    names = " ← ".join(nodes[i].name for i in cycle)
+    first = nodes[cycle[0]]
+    return GraphError(
+        f"the inputs form a cycle: {names}",
+        source=first.source,
+        layer=first.name,
+        hint="each layer's inputs must come from layers that do not depend on it",
+    )
+
+
+def build_graph(spec: Spec) -> Graph:
+    """Expand a validated spec into a frozen, topologically ordered :class:`Graph`."""
+    expander = _Expander(spec)
+    input_layer = lookup("input").model_validate({"shape": spec.model.input})  # type: ignore[union-attr]
+    input_source = spec.source(spec.raw.line_of("input"))
+    expander.nodes.append(_PendingNode("input", input_layer, [], (), input_source))
+    expander.targets["input"] = "input"
+    layers = spec.raw["layers"]
+    last = expander.expand(layers, "", dict(spec.model.args), "input", ())
+    nodes = []
+    for pending in expander.nodes:
+        _check_arity(pending)
+        inputs = tuple(expander.resolve(ref) for ref in pending.inputs)
+        nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source))
+    return Graph(spec.model.name, _toposort(nodes), dict(expander.modules), (last,), spec.file)

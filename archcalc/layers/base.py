@@ -1,0 +1,199 @@
+"""The layer contract and the registry of layer types.
+
+A layer type is one class: its pydantic fields are the YAML schema of the layer
+(``extra="forbid"``, so a typo is an error, not a silent default), and its methods are
+its rules. Passes call the rules; they never ask which type a layer is. Adding a
+rule (MACs, receptive field, explanation, torch lowering) means adding an abstract
+method here and implementing it in every layer module; the registry test then fails
+for any type that lacks it, instead of the type silently counting zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from ..conventions import Conventions
+from ..errors import LayerError
+
+Shape = tuple[int, ...]
+"""A tensor shape without the batch axis: (C, H, W) for feature maps, (F,) for vectors."""
+
+
+class ParamCount(NamedTuple):
+    """Parameters of one layer, split the way PyTorch and Keras differ on."""
+
+    trainable: int
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+NO_PARAMS = ParamCount(0, 0)
+
+
+@dataclass
+class RuleContext:
+    """What a rule may consult besides its inputs, and where it reports warnings."""
+
+    conventions: Conventions = field(default_factory=Conventions)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+# ---- field types shared by the layer schemas -------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _to_pair(value: Any) -> Any:
+    """Accept an int or an [h, w] pair; return (h, w)."""
+    if _is_int(value):
+        return (value, value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
+        return (value[0], value[1])
+    raise ValueError("expected an integer or a pair [height, width] of integers")
+
+
+def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
+    if min(value) < 1:
+        raise ValueError(f"must be at least 1, got {list(value)}")
+    return value
+
+
+Pair = Annotated[tuple[int, int], BeforeValidator(_to_pair), AfterValidator(_positive_pair)]
+"""A positive (h, w) pair written as ``3`` or ``[3, 5]``."""
+
+
+def _to_padding(value: Any) -> Any:
+    """Normalize padding to 'same' or ((top, bottom), (left, right))."""
+    if value == "valid":
+        return ((0, 0), (0, 0))
+    if value == "same":
+        return "same"
+    if _is_int(value):
+        value = (value, value)
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        if all(_is_int(v) for v in value):
+            return ((value[0], value[0]), (value[1], value[1]))
+        if all(isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(x) for x in v) for v in value):
+            return ((value[0][0], value[0][1]), (value[1][0], value[1][1]))
+    raise ValueError(
+        "expected 'same', 'valid', an integer (per side), [h, w] (per side), "
+        "or [[top, bottom], [left, right]]"
+    )
+
+
+def _nonnegative_padding(value: Any) -> Any:
+    if value != "same" and min(min(side) for side in value) < 0:
+        raise ValueError("padding cannot be negative")
+    return value
+
+
+PaddingSpec = Annotated[
+    Any, BeforeValidator(_to_padding), AfterValidator(_nonnegative_padding)
+]
+"""'same' or explicit per-side padding ((top, bottom), (left, right))."""
+
+
+def pair_text(value: tuple[int, int], sep: str = "×") -> str:
+    """``3`` for a square pair, ``1×7`` otherwise."""
+    return str(value[0]) if value[0] == value[1] else f"{value[0]}{sep}{value[1]}"
+
+
+# ---- the layer contract -----------------------------------------------------------------
+
+
+class Layer(BaseModel):
+    """Base class of every layer type. Fields are hyper-parameters only.
+
+    Graph-level keys (``name``, ``inputs``, ``repeat``) are not fields: they belong to the
+    spec expander, so a layer object is the pure, hashable description of an operation.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type_name: ClassVar[str] = ""
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        """Shape of the output, or LayerError if the inputs are unacceptable."""
+        raise NotImplementedError
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        """Trainable and non-trainable parameter counts."""
+        raise NotImplementedError
+
+    def short(self) -> str:
+        """Hyper-parameters in the short form of paper tables (``11×11/4, 96``)."""
+        raise NotImplementedError
+
+
+RULES: tuple[str, ...] = ("output_shape", "params", "short")
+"""The rules every registered layer type must implement (checked by a test)."""
+
+
+class ParameterFree:
+    """Mixin for layer types that hold no parameters (pooling, activations, merges)."""
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return NO_PARAMS
+
+
+def feature_map(shape: Shape, what: str = "input") -> tuple[int, int, int]:
+    """The (C, H, W) of a shape, or a LayerError for vectors."""
+    if len(shape) != 3:
+        raise LayerError(
+            f"expects a C×H×W feature map as {what}, got a vector of {shape[0]}",
+            hint="spatial layers must come before 'flatten'",
+        )
+    return shape  # type: ignore[return-value]
+
+
+# ---- the registry -----------------------------------------------------------------------
+
+_REGISTRY: dict[str, type[Layer]] = {}
+_ALIASES: dict[str, str] = {}
+
+L = TypeVar("L", bound=type[Layer])
+
+
+def register(type_name: str, *aliases: str) -> Callable[[L], L]:
+    """Class decorator registering a layer type under its YAML tag (and short aliases)."""
+
+    def decorate(cls: L) -> L:
+        for tag in (type_name, *aliases):
+            if tag in _REGISTRY or tag in _ALIASES:
+                raise RuntimeError(f"layer type '{tag}' is registered twice")
+        cls.type_name = type_name
+        _REGISTRY[type_name] = cls
+        for alias in aliases:
+            _ALIASES[alias] = type_name
+        return cls
+
+    return decorate
+
+
+def lookup(tag: str) -> type[Layer] | None:
+    """The layer class for a tag or alias, or None."""
+    return _REGISTRY.get(_ALIASES.get(tag, tag))
+
+
+def layer_types() -> dict[str, type[Layer]]:
+    """Registered layer types by canonical tag."""
+    return dict(_REGISTRY)
+
+
+def known_tags() -> list[str]:
+    """Every tag and alias, for did-you-mean suggestions."""
+    return sorted([*_REGISTRY, *_ALIASES])

@@ -1,0 +1,37 @@
+"""Fully connected layers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import PositiveInt
+
+from ..errors import LayerError
+from .base import Layer, ParamCount, RuleContext, Shape, register
+
+
+@register("linear", "fc", "dense")
+class Linear(Layer):
+    """Fully connected layer on a vector (PyTorch ``nn.Linear``; Keras ``Dense``)."""
+
+    out: PositiveInt
+    bias: bool = True
+
+    def _features(self, inputs: Sequence[Shape]) -> int:
+        shape = inputs[0]
+        if len(shape) != 1:
+            raise LayerError(
+                f"expects a vector, got a {'×'.join(map(str, shape))} feature map",
+                hint="insert '- flatten' before the first linear layer",
+            )
+        return shape[0]
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        self._features(inputs)
+        return (self.out,)
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount(self._features(inputs) * self.out + (self.out if self.bias else 0))
+
+    def short(self) -> str:
+        return f"{self.out}" + ("" if self.bias else ", no bias")

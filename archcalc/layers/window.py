@@ -1,0 +1,90 @@
+"""Sliding-window geometry shared by convolution and pooling layers.
+
+The arithmetic itself is :func:`archcalc.conventions.window_output`; this module adds
+what a layer needs around it: resolving 'same' padding against the input, applying
+the rounding convention (warn or reject an inexact window), and wording the warning
+with the formula a student would write.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..conventions import Rounding, WindowAxis, same_padding, window_output
+from ..errors import LayerError
+from .base import RuleContext
+
+Padding = tuple[tuple[int, int], tuple[int, int]]
+
+
+def resolve_padding(
+    padding: object,
+    hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> Padding:
+    """Per-side padding ((top, bottom), (left, right)); 'same' depends on the input size."""
+    if padding == "same":
+        return (
+            same_padding(hw[0], kernel[0], stride[0], dilation[0]),
+            same_padding(hw[1], kernel[1], stride[1], dilation[1]),
+        )
+    return padding  # type: ignore[return-value]
+
+
+def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
+    """The output-size formula with numbers substituted, CS231n style."""
+    k_eff = dilation * (kernel - 1) + 1
+    pad = f"2·{pads[0]}" if pads[0] == pads[1] else f"{pads[0]} + {pads[1]}"
+    value = Fraction(length + pads[0] + pads[1] - k_eff, stride) + 1
+    shown = f"{float(value):.4g}" if value.denominator != 1 else str(value)
+    return f"({length} − {k_eff} + {pad})/{stride} + 1 = {shown}"
+
+
+def slide(
+    hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: Padding,
+    dilation: tuple[int, int],
+    ctx: RuleContext,
+    ceil_mode: bool = False,
+) -> tuple[int, int]:
+    """Output (H, W) of a window; warns or raises per the rounding convention."""
+    axes: list[WindowAxis] = []
+    for i in range(2):
+        try:
+            axes.append(window_output(hw[i], kernel[i], stride[i], *padding[i], dilation[i], ceil_mode))
+        except ValueError as err:
+            raise LayerError(
+                f"{err} ({'height' if i == 0 else 'width'} axis)",
+                hint="reduce the kernel or add padding; earlier layers may have shrunk the input too much",
+            ) from None
+    _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx)
+    return axes[0].size, axes[1].size
+
+
+def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext) -> None:
+    inexact = [i for i in range(2) if axes[i].remainder]
+    if not inexact:
+        return
+    same_axes = len(inexact) == 2 and hw[0] == hw[1] and kernel[0] == kernel[1] and stride[0] == stride[1] \
+        and padding[0] == padding[1] and dilation[0] == dilation[1]
+    parts = []
+    for i in inexact[:1] if same_axes else inexact:
+        axis = "H and W" if same_axes else ("H" if i == 0 else "W")
+        lost = "row and column" if same_axes else ("row" if i == 0 else "column")
+        rem = axes[i].remainder
+        parts.append(
+            f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])} is not an integer; "
+            f"floor gives {axes[i].size}, so the last {rem} input {lost}{'s' if rem > 1 else ''} "
+            f"{'are' if rem > 1 else 'is'} never read"
+        )
+    message = "; ".join(parts)
+    if ctx.conventions.rounding is Rounding.ERROR:
+        raise LayerError(
+            f"the window does not tile its input: {message}",
+            hint="change padding or stride so the division is exact, or drop --strict to floor like PyTorch",
+        )
+    ctx.warn(message)

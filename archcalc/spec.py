@@ -1,0 +1,153 @@
+"""The spec file: top-level schema, loading, and command-line overrides.
+
+A spec is validated in two steps. This module checks the frame (name, input, declared
+arguments, modules, the layer list) with pydantic. The layer entries themselves are
+validated by :mod:`archcalc.graph` as it expands modules, because a module's fields
+(``out: $n3x3``) only have values once the module is instantiated with arguments.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import Source, SpecError
+from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
+
+ArgValue = int | float | bool | str | list | None
+
+
+class ModuleDef(BaseModel):
+    """A reusable, parametrized group of layers (an Inception module, a residual block)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str | None = None
+    args: list[str] | dict[str, ArgValue] = Field(default_factory=list)
+    layers: list[Any] = Field(min_length=1)
+
+    def defaults(self) -> dict[str, ArgValue]:
+        return dict(self.args) if isinstance(self.args, dict) else {}
+
+    def arg_names(self) -> list[str]:
+        return list(self.args)
+
+
+class SpecModel(BaseModel):
+    """The top level of a spec file (see docs/spec.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str | None = None
+    reference: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    input: tuple[int, ...]
+    args: dict[str, ArgValue] = Field(default_factory=dict)
+    modules: dict[str, ModuleDef] = Field(default_factory=dict)
+    layers: list[Any] = Field(min_length=1)
+
+    @field_validator("input")
+    @classmethod
+    def _input_shape(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) not in (1, 3) or min(value) < 1:
+            raise ValueError("expected [channels, height, width] of positive integers")
+        return value
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec frame plus the raw YAML it came from (for line numbers)."""
+
+    model: SpecModel
+    raw: LineMap
+    file: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, line: int | None) -> Source:
+        return Source(self.file, line)
+
+
+def _line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
+    """Line of the deepest node along a pydantic error location."""
+    line = getattr(raw, "line", None)
+    node = raw
+    for key in loc:
+        if isinstance(node, LineMap) and key in node:
+            line = node.line_of(key)
+            node = node[key]
+        elif isinstance(node, LineList) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.line_of(key)
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[str, tuple[Any, ...], str | None]:
+    """The first pydantic error as (message, location, hint), worded for spec authors."""
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(part) for part in loc)
+    kind = first["type"]
+    if kind == "missing":
+        return f"missing required field '{where}'", loc[:-1], None
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(fields)}"
+        return f"unknown field '{where}'", loc, hint
+    message = first["msg"].removeprefix("Value error, ")
+    return f"field '{where}': {message} (got {first.get('input')!r})", loc, None
+
+
+def parse_spec(raw: Any, file: str) -> Spec:
+    """Validate the top level of a loaded spec."""
+    if not isinstance(raw, LineMap):
+        raise SpecError(
+            "a spec must be a mapping with 'name', 'input' and 'layers'",
+            source=Source(file, getattr(raw, "line", 1)),
+            hint="see docs/spec.md for a complete example",
+        )
+    try:
+        model = SpecModel.model_validate(dict(raw))
+    except ValidationError as err:
+        message, loc, hint = describe_validation_error(err, list(SpecModel.model_fields))
+        raise SpecError(message, source=Source(file, _line_at(raw, loc)), hint=hint) from None
+    return Spec(model, raw, file)
+
+
+def load_spec(path: Path) -> Spec:
+    """Load and validate a spec file."""
+    return parse_spec(load_yaml_file(path), str(path))
+
+
+def load_spec_text(text: str, file: str = "<spec>") -> Spec:
+    """Load and validate a spec from YAML text (tests, embedding)."""
+    return parse_spec(load_yaml_text(text, file), file)
+
+
+def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None) -> Spec:
+    """A spec with its input shape and/or declared arguments replaced (``--input``, ``--set``)."""
+    updates: dict[str, Any] = {}
+    if input_shape is not None:
+        try:
+            SpecModel._input_shape(input_shape)
+        except ValueError as err:
+            raise SpecError(f"--input {','.join(map(str, input_shape))}: {err}") from None
+        updates["input"] = tuple(input_shape)
+    if args:
+        unknown = [name for name in args if name not in spec.model.args]
+        if unknown:
+            declared = ", ".join(spec.model.args) or "none"
+            raise SpecError(
+                f"--set {unknown[0]}: the spec declares no argument '{unknown[0]}' (declared: {declared})",
+                source=spec.source(spec.raw.line_of("args")),
+            )
+        updates["args"] = {**spec.model.args, **args}
+    if not updates:
+        return spec
+    return Spec(spec.model.model_copy(update=updates), spec.raw, spec.file, {**spec.overrides, **updates})
