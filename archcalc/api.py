@@ -1,0 +1,28 @@
+"""The library entry points: the data flow of design.md §1 in four calls.
+
+    spec = load("alexnet")              # file or zoo name → validated Spec
+    graph = build_graph(spec)          # → frozen DAG
+    analysis = analyze(graph)          # → per-layer rows and totals
+    print(render(analysis, "markdown"))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .analysis import Analysis, analyze
+from .conventions import Conventions
+from .graph import build_graph
+from .spec import Spec, load_spec, with_overrides
+from .zoo import resolve_spec
+
+
+def load(spec: str | Path, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None) -> Spec:
+    """Load a spec by path or zoo name, applying ``--input`` / ``--set`` style overrides."""
+    return with_overrides(load_spec(resolve_spec(str(spec))), input_shape, args)
+
+
+def summarize(spec: str | Path, conventions: Conventions | None = None, **overrides: Any) -> Analysis:
+    """Load, build and analyze in one call."""
+    return analyze(build_graph(load(spec, **overrides)), conventions)

@@ -1,0 +1,70 @@
+"""The built-in specs ("the zoo") and resolving a SPEC argument to a file.
+
+The specs live in the repository's ``specs/`` folder and are packaged into the wheel as
+``archcalc/specs``; a zoo name is the file's path below that folder without ``.yaml``
+(``alexnet``, ``torchvision/vgg16_bn``), or one of the ``aliases:`` a spec declares
+(``vgg16`` for VGG configuration D).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ZooError
+from .yaml_source import load_yaml_file
+
+
+def zoo_dir() -> Path:
+    """The installed specs folder, or the repository's when running from a checkout."""
+    packaged = Path(__file__).parent / "specs"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "specs"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    name: str
+    path: Path
+    aliases: tuple[str, ...]
+    title: str
+    description: str
+
+
+def _name_of(path: Path, root: Path) -> str:
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+@lru_cache(maxsize=1)
+def zoo_entries() -> tuple[ZooEntry, ...]:
+    """Every built-in spec, sorted by name (reads each file's top level)."""
+    root = zoo_dir()
+    entries = []
+    for path in sorted(root.rglob("*.yaml")):
+        raw = load_yaml_file(path)
+        description = " ".join(str(raw.get("description", "")).split())
+        entries.append(ZooEntry(_name_of(path, root), path, tuple(raw.get("aliases", ())), str(raw.get("name", "")), description))
+    return tuple(entries)
+
+
+def resolve_spec(spec: str) -> Path:
+    """A path to a spec file, or the built-in spec of that name."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") or "\\" in spec:
+        raise ZooError(f"no such file: {spec}")
+    direct = zoo_dir() / f"{spec}.yaml"
+    if direct.is_file():
+        return direct
+    names = []
+    for entry in zoo_entries():
+        if spec in entry.aliases:
+            return entry.path
+        names += [entry.name, *entry.aliases]
+    close = difflib.get_close_matches(spec, names, n=3)
+    raise ZooError(
+        f"'{spec}' is neither a file nor a built-in spec",
+        hint=(f"did you mean {', '.join(repr(c) for c in close)}? " if close else "") + "'archcalc zoo' lists the built-in specs",
+    )
