@@ -82,7 +82,7 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
         rows=rows,
         totals=Totals(trainable + frozen, trainable, frozen),
         conventions=conventions,
-        warnings=tuple(warnings),
+        warnings=(*graph.warnings, *warnings),
         modules=dict(graph.modules),
         outputs=graph.outputs,
     )

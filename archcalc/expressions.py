@@ -1,7 +1,9 @@
-"""Argument references in specs: ``$name`` and ``${expression}``.
+"""Argument references in specs: ``$name`` and ``$(expression)``.
 
 Modules and specs declare arguments; layer fields refer to them as ``$n3x3`` or compute
-from them as ``${width * 2}``. Expressions are parsed with :mod:`ast` and evaluated by a
+from them as ``$(width * 2)``. Parentheses, not braces, so that the expression needs no
+quotes inside a YAML flow mapping (``{out: $(c * 2), kernel: 1}``); ``${...}`` is accepted
+too where YAML allows it. Expressions are parsed with :mod:`ast` and evaluated by a
 whitelist (numbers, names, + − × / // %, unary minus, parentheses): YAML is data, and
 nothing in it is ever ``eval``-ed.
 """
@@ -75,9 +77,9 @@ def substitute(value: Any, env: Mapping[str, Any]) -> Any:
         match = _NAME.match(value)
         if match:
             return _lookup(match.group(1), env)
-        if value.startswith("${") and value.endswith("}"):
+        if (value.startswith("$(") and value.endswith(")")) or (value.startswith("${") and value.endswith("}")):
             return evaluate(value[2:-1], env)
-        raise ExpressionError(f"'{value}' is neither $name nor ${{expression}}")
+        raise ExpressionError(f"'{value}' is neither $name nor $(expression)")
     if isinstance(value, list):
         return [substitute(item, env) for item in value]
     if isinstance(value, dict):

@@ -55,6 +55,7 @@ class Graph:
     modules: Mapping[str, str]  # module instance path -> module (or repeat group) type
     outputs: tuple[str, ...]
     file: str
+    warnings: tuple[str, ...] = ()
 
     def node(self, name: str) -> Node:
         return self.nodes[self._index[name]]
@@ -203,6 +204,8 @@ class _Expander:
         value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
+        if value > MAX_NODES:
+            raise self.error(f"repeat {value:,} exceeds the limit of {MAX_NODES:,} layers", body.line_of("repeat"), full)
         return value
 
     def input_refs(self, body: LineMap, scope: str, full: str) -> list[_Ref] | None:
@@ -406,4 +409,19 @@ def build_graph(spec: Spec) -> Graph:
         _check_arity(pending)
         inputs = tuple(expander.resolve(ref) for ref in pending.inputs)
         nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source))
-    return Graph(spec.model.name, _toposort(nodes), dict(expander.modules), (last,), spec.file)
+    ordered = _toposort(nodes)
+    return Graph(spec.model.name, ordered, dict(expander.modules), (last,), spec.file, _unused(ordered, (last,)))
+
+
+def _unused(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """Warnings for layers no output depends on (a branch wired to nothing is usually a typo)."""
+    needed = set(outputs)
+    for node in reversed(nodes):
+        if node.name in needed:
+            needed.update(node.inputs)
+    return tuple(
+        f"{node.source}: layer '{node.name}' ({node.type}): no output depends on it; "
+        f"the network output is '{outputs[0]}' (the last layer)"
+        for node in nodes
+        if node.name not in needed
+    )

@@ -90,7 +90,8 @@ def _line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
 
 def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[str, tuple[Any, ...], str | None]:
     """The first pydantic error as (message, location, hint), worded for spec authors."""
-    first = err.errors()[0]
+    # A typo yields both "unknown field" and "missing field": the unknown one is the cause.
+    first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
     loc = tuple(first["loc"])
     where = ".".join(str(part) for part in loc)
     kind = first["type"]

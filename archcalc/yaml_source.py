@@ -78,19 +78,53 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+MAX_VALUES = 1_000_000
+"""Documents expanding to more values than this are refused (YAML alias bombs)."""
+
+
+def _expanded_size(value: Any, memo: dict[int, int]) -> int:
+    """Number of values in ``value`` with aliases counted at every use, linear in unique nodes."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    key = id(value)
+    if key not in memo:
+        memo[key] = MAX_VALUES + 1  # a container reached again while being counted: recursive
+        items = value.values() if isinstance(value, dict) else value
+        memo[key] = min(1 + sum(_expanded_size(item, memo) for item in items), MAX_VALUES + 1)
+    return memo[key]
+
+
 def load_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text safely; every failure is a :class:`SpecError` at ``file:line``."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except SpecError as err:
         raise SpecError(err.message, source=Source(file, err.source.line if err.source else None), hint=err.hint)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = err.problem or err.context or "invalid YAML"
-        raise SpecError(f"invalid YAML: {problem}", source=Source(file, line)) from None
+        raise _yaml_error(err, file) from None
     except yaml.YAMLError as err:
         raise SpecError(f"invalid YAML: {err}", source=Source(file)) from None
+    except RecursionError:
+        raise SpecError("invalid YAML: nested too deeply", source=Source(file)) from None
+    if _expanded_size(document, {}) > MAX_VALUES:
+        raise SpecError(
+            f"the document expands to more than {MAX_VALUES:,} values",
+            source=Source(file),
+            hint="YAML aliases (*name) that reuse other aliases multiply; write the values out",
+        )
+    return document
+
+
+def _yaml_error(err: yaml.MarkedYAMLError, file: str) -> SpecError:
+    """Point at the construct the parser was in (an unclosed '{'), not where it gave up."""
+    problem = err.problem or "invalid YAML"
+    mark = err.context_mark or err.problem_mark
+    line = mark.line + 1 if mark is not None else None
+    if err.context_mark is not None and err.problem_mark is not None and err.problem_mark.line != err.context_mark.line:
+        problem += f" ({err.context} that starts here; the parser gave up on line {err.problem_mark.line + 1})"
+    elif err.context:
+        problem += f" ({err.context})"
+    return SpecError(f"invalid YAML: {problem}", source=Source(file, line))
 
 
 def load_yaml_file(path: Path) -> Any:

@@ -1,0 +1,138 @@
+"""Spec expansion: modules, repeat, names, scopes, DAG order; a hand-checked branched network."""
+
+from __future__ import annotations
+
+import pytest
+
+from archcalc import ArchcalcError, build_graph, load, load_spec_text
+from archcalc.layers import layer_types
+from archcalc.layers.base import RULES, Layer
+from archcalc.zoo import zoo_entries
+from conftest import SPECS, from_text, row_map
+
+MINI = SPECS / "mini_inception_resnet.yaml"
+
+
+def test_mini_network_by_hand():
+    analysis = from_text(MINI.read_text())
+    rows = row_map(analysis)
+    # stem: 3*3*3*16 + 16 = 448; (32 + 2 - 3)/2 + 1 = 16.5 -> 16 (warned)
+    assert rows["stem"].params.total == 448 and rows["stem"].output_shape == (16, 16, 16)
+    # module 'mixed' with b1=8, b2red=4, b2=8 on 16 channels:
+    # b1 16*8+8 = 136; b2_reduce 16*4+4 = 68; b2 (1x3) 1*3*4*8+8 = 104; concat 8 + 8 + 16 = 32
+    assert [rows[f"mix/{n}"].params.total for n in ("b1", "b2_reduce", "b2")] == [136, 68, 104]
+    assert rows["mix/b2"].output_shape == (8, 16, 16)  # 'same' padding keeps 16x16
+    assert rows["mix/out"].output_shape == (32, 16, 16)
+    assert rows["squeeze"].params.total == 32 * 16 + 16  # 528
+    # residual block, twice: two 3x3 convs without bias 9*16*16 = 2,304 each; BN 2*16 + 2*16
+    for block in ("stage/1", "stage/2"):
+        assert rows[f"{block}/conv1"].params.total == 2_304
+        assert rows[f"{block}/bn1"].params == (32, 32)
+    assert rows["stage/2/add"].inputs == ("stage/2/bn2", "stage/1/add_silu")
+    assert rows["avg"].output_shape == (16, 8, 8)
+    assert rows["amax"].output_shape == (16, 2, 2)
+    assert rows["fc"].params.total == 16 * 20 + 20  # classes * 2 = 20 outputs
+    assert rows["head"].params.total == 20 * 10  # no bias
+    # trainable: 448 + 136 + 68 + 104 + 528 + 2*(2*2,304 + 2*32) + 340 + 200 = 11,168; running stats 4*32
+    assert analysis.totals.trainable_params == 11_168
+    assert analysis.totals.non_trainable_params == 128
+    assert analysis.totals.params == sum(row.params.total for row in analysis.rows)
+
+
+def test_scopes_and_modules():
+    graph = build_graph(load(str(MINI)))
+    assert graph.node("stage/2/conv1").scope == ("stage", "stage/2")
+    assert graph.node("mix/b1").scope == ("mix",)
+    assert graph.modules == {"mix": "mixed", "stage": "residual ×2", "stage/1": "residual", "stage/2": "residual"}
+    # the module instance name refers to its last layer
+    assert graph.node("squeeze").inputs == ("mix/out",)
+
+
+def test_unused_layers_are_reported():
+    graph = build_graph(load(str(MINI)))
+    assert any("'unused_check'" in w and "no output depends on it" in w for w in graph.warnings)
+    assert any("'head_sigmoid'" in w for w in graph.warnings)
+
+
+def test_forward_references_are_sorted_topologically():
+    text = """
+name: fwd
+input: [4, 8, 8]
+layers:
+  - add: {name: sum, inputs: [a, b]}
+  - relu: {name: a, inputs: [input]}
+  - relu: {name: b, inputs: [input]}
+  - flatten: {inputs: [sum]}
+"""
+    graph = build_graph(load_spec_text(text))
+    order = [node.name for node in graph.nodes]
+    assert order == ["input", "a", "b", "sum", "b_flatten"]  # auto name from the last named entry
+
+
+def test_auto_names():
+    text = "name: n\ninput: [1, 8, 8]\nlayers:\n  - relu\n  - conv2d: {name: c, out: 2, kernel: 1}\n  - relu\n  - relu\n"
+    names = [node.name for node in build_graph(load_spec_text(text)).nodes]
+    assert names == ["input", "relu", "c", "c_relu", "c_relu_2"]
+
+
+def test_repeat_plain_layer_and_expression_args():
+    text = """
+name: r
+input: [3, 16, 16]
+args: {base: 4}
+layers:
+  - conv2d: {name: c, out: $(base * 2), kernel: 3, padding: 1, repeat: 3}
+"""
+    rows = row_map(from_text(text))
+    # first: 3*3*3*8 + 8 = 224; then 3*3*8*8 + 8 = 584 twice
+    assert [rows[f"c/{i}"].params.total for i in (1, 2, 3)] == [224, 584, 584]
+
+
+def test_overrides_change_input_and_args():
+    spec = load("lenet5", input_shape=(1, 36, 36), args={"classes": 5})
+    rows = row_map(from_text_spec(spec))
+    assert rows["C1"].output_shape == (6, 32, 32)  # 36 - 5 + 1
+    assert rows["output"].output_shape == (5,)
+
+
+def from_text_spec(spec):
+    from archcalc import analyze
+
+    return analyze(build_graph(spec))
+
+
+def test_module_cannot_instantiate_itself():
+    text = """
+name: loop
+input: [1, 4, 4]
+modules:
+  m:
+    layers:
+      - m: {name: inner}
+layers:
+  - m: {name: outer}
+"""
+    with pytest.raises(ArchcalcError, match="instantiates itself"):
+        build_graph(load_spec_text(text))
+
+
+def test_yaml_alias_bomb_is_refused_quickly():
+    # "Billion laughs": nine levels of ten aliases each expand to 10**9 values if walked.
+    lines = ["name: bomb", "input: [1, 4, 4]", "layers: [relu]", "args:", "  l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for i in range(1, 10):
+        lines.append(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    with pytest.raises(ArchcalcError, match="expands to more than"):
+        load_spec_text("\n".join(lines) + "\n")
+
+
+def test_every_registered_type_implements_every_rule():
+    for tag, cls in layer_types().items():
+        for rule in RULES:
+            assert getattr(cls, rule) is not getattr(Layer, rule), f"{tag} does not implement {rule}"
+
+
+def test_zoo_and_test_specs_use_every_layer_type():
+    used = set()
+    for path in [entry.path for entry in zoo_entries()] + [MINI]:
+        used.update(node.type for node in build_graph(load(str(path))).nodes)
+    assert set(layer_types()) - used == set()
