@@ -1,0 +1,126 @@
+"""The summary command: every zoo spec, every format, the JSON schema, overrides, files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from archcalc.zoo import zoo_entries
+
+ZOO = [entry.name for entry in zoo_entries()]
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_summary_of_every_builtin_spec(name, cli):
+    result = cli("summary", name, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["totals"]["params"] == sum(layer["params"] for layer in data["layers"])
+    assert data["totals"]["params"] == data["totals"]["trainable_params"] + data["totals"]["non_trainable_params"]
+
+
+def test_zoo_lists_names_and_aliases(cli):
+    out = cli("zoo").stdout
+    for name in ("alexnet", "alexnet_paper", "lenet5", "zfnet", "vgg_a_lrn", "torchvision/vgg19_bn"):
+        assert name in out
+    assert "vgg16" in out and "vgg_d" in out
+
+
+def test_expected_zoo_contents():
+    names = set(ZOO)
+    paper = {"lenet5", "alexnet", "alexnet_paper", "zfnet", "vgg_a", "vgg_a_lrn", "vgg_b", "vgg_c", "vgg_d", "vgg_e"}
+    tv = {f"torchvision/{n}" for n in ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+                                       "vgg19", "vgg19_bn")}
+    assert paper | tv <= names
+
+
+def test_json_schema(cli):
+    data = json.loads(cli("summary", "alexnet", "--format", "json").stdout)
+    assert data["schema"] == "archcalc.summary/1"
+    assert data["input_shape"] == [3, 227, 227]
+    conv1 = next(layer for layer in data["layers"] if layer["name"] == "conv1")
+    assert conv1 == {
+        "name": "conv1", "type": "conv2d", "inputs": ["input"], "scope": [], "output_shape": [96, 55, 55],
+        "params": 34_944, "trainable_params": 34_944, "non_trainable_params": 0, "hparams": "11×11/4, 96",
+        "line": 11,  # specs/alexnet.yaml line of "- conv2d: {name: conv1, ...}"
+    }
+    assert data["totals"] == {"params": 62_378_344, "trainable_params": 62_378_344, "non_trainable_params": 0}
+    assert data["conventions"]["output_size"] == "floor"
+    assert data["warnings"] == []
+
+
+def test_json_shapes_ignore_layout(cli):
+    chw = json.loads(cli("summary", "alexnet", "--format", "json").stdout)
+    hwc = json.loads(cli("summary", "alexnet", "--format", "json", "--layout", "hwc").stdout)
+    assert chw == hwc
+
+
+def test_layout_hwc_prints_papers_order(cli):
+    text = cli("summary", "alexnet", "--layout", "hwc").stdout
+    assert "55×55×96" in text and "Shapes are H×W×C" in text
+    assert "96×55×55" in cli("summary", "alexnet").stdout
+
+
+def test_csv_is_raw_integers(cli):
+    rows = list(csv.DictReader(io.StringIO(cli("summary", "alexnet", "--format", "csv").stdout)))
+    assert rows[1] == {"name": "conv1", "type": "conv2d", "hparams": "11×11/4, 96", "output_shape": "96×55×55",
+                       "params": "34944"}
+    assert sum(int(r["params"]) for r in rows) == 62_378_344
+
+
+def test_markdown_table(cli):
+    text = cli("summary", "alexnet", "--format", "markdown").stdout
+    assert "| conv1 " in text and "34,944 |" in text
+    assert "**Total params:         62,378,344**" in text
+
+
+def test_set_classes_and_input(cli):
+    data = json.loads(cli("summary", "vgg16", "--set", "classes=2", "--format", "json").stdout)
+    assert data["totals"]["params"] == 134_268_738  # the Keras VGG16 2-class summary (seed 000)
+    data = json.loads(cli("summary", "alexnet", "--input", "3,224,224", "--format", "json").stdout)
+    assert data["input_shape"] == [3, 224, 224]
+    assert any("54.25" in w for w in data["warnings"])
+
+
+def test_warnings_go_to_stderr(cli):
+    result = cli("summary", "alexnet", "--input", "3,224,224")
+    assert result.exit_code == 0
+    assert "warning:" in result.stderr and "warning:" not in result.stdout
+
+
+def test_output_file(tmp_path, cli):
+    out = tmp_path / "alexnet.json"
+    result = cli("summary", "alexnet", "--format", "json", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(out.read_text())["totals"]["params"] == 62_378_344
+
+
+def test_spec_file_path(tmp_path, cli):
+    path = tmp_path / "tiny.yaml"
+    path.write_text("name: tiny\ninput: [1, 4, 4]\nlayers:\n  - flatten\n  - linear: {out: 2}\n")
+    assert "34" in cli("summary", str(path)).stdout  # 16*2 + 2 = 34
+
+
+def test_types_lists_layer_fields(cli):
+    out = cli("types").stdout
+    assert "conv2d" in out and "out, kernel, stride=1, padding=0, dilation=1, groups=1, bias=True" in out
+
+
+def test_python_dash_m(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "archcalc", "summary", "lenet5", "--format", "csv"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "C1,conv2d,5×5/1, 6" not in result.stdout  # CSV quotes fields with commas
+    assert '"5×5/1, 6"' in result.stdout
+
+
+@pytest.mark.parametrize("fmt, ext", [("text", "txt"), ("markdown", "md"), ("csv", "csv"), ("json", "json")])
+def test_golden_lenet5(fmt, ext, cli, golden):
+    result = cli("summary", "lenet5", "--format", fmt)
+    text = result.stdout.replace(str(zoo_entries()[0].path.parent), "<zoo>")
+    golden(f"lenet5.{ext}", text)
