@@ -136,3 +136,11 @@ def test_zoo_and_test_specs_use_every_layer_type():
     for path in [entry.path for entry in zoo_entries()] + [MINI]:
         used.update(node.type for node in build_graph(load(str(path))).nodes)
     assert set(layer_types()) - used == set()
+
+
+def test_docs_list_every_layer_type():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "spec.md").read_text()
+    missing = [tag for tag in layer_types() if f"`{tag}`" not in text]
+    assert missing == []
