@@ -116,11 +116,11 @@ def types() -> None:
     from tabulate import tabulate
 
     from .layers import layer_types
-    from .layers.base import _ALIASES
+    from .layers.base import aliases_of
 
     rows = []
     for tag, cls in sorted(layer_types().items()):
-        aliases = ", ".join(sorted(a for a, t in _ALIASES.items() if t == tag))
+        aliases = ", ".join(aliases_of(tag))
         fields = ", ".join(
             name if info.is_required() else f"{name}={_default_text(info.default)}" for name, info in cls.model_fields.items()
         )

@@ -132,8 +132,7 @@ class _Expander:
 
     def expand(self, entries: list[Any], scope: str, env: Mapping[str, Any], prev: str, stack: tuple[str, ...]) -> str:
         """Expand a list of entries in one scope; returns the name of its last output."""
-        reserved = self.explicit_names(entries, scope)
-        used: set[str] = set()
+        taken = self.explicit_names(entries, scope)  # explicit names first, so auto names avoid them
         anchor: str | None = None  # the last explicitly named entry: 'conv1' names 'conv1_relu'
         for i, entry in enumerate(entries):
             line = entries.line_of(i) if isinstance(entries, LineList) else None
@@ -143,8 +142,8 @@ class _Expander:
                 local = anchor = str(explicit)
             else:
                 kind = lookup(tag).type_name if lookup(tag) is not None else tag  # type: ignore[union-attr]
-                local = self.unique(f"{anchor}_{kind}" if anchor else kind, reserved | used)
-            used.add(local)
+                local = self.unique(f"{anchor}_{kind}" if anchor else kind, taken)
+            taken.add(local)
             prev = self.entry(tag, body, local, scope, env, prev, stack)
         return prev
 

@@ -9,6 +9,7 @@ The specs live in the repository's ``specs/`` folder and are packaged into the w
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,33 @@ def zoo_entries() -> tuple[ZooEntry, ...]:
     return tuple(entries)
 
 
+_ALIASES_LINE = re.compile(r"^aliases:\s*\[([^\]]*)\]\s*$", re.MULTILINE)
+
+
+def alias_index() -> dict[str, Path]:
+    """Alias -> spec file, read from each built-in spec's one-line ``aliases: [...]``.
+
+    A regular expression instead of a YAML parse keeps ``archcalc summary vgg16`` from
+    parsing every spec of the zoo; a test checks it agrees with the parsed ``aliases``.
+    """
+    index: dict[str, Path] = {}
+    for path in sorted(zoo_dir().rglob("*.yaml")):
+        match = _ALIASES_LINE.search(path.read_text(encoding="utf-8"))
+        if match:
+            for alias in match.group(1).split(","):
+                if alias.strip():
+                    index[alias.strip()] = path
+    return index
+
+
+def display_name(file: str) -> str:
+    """``built-in alexnet`` for a zoo file, the path itself otherwise (for report titles)."""
+    path, root = Path(file), zoo_dir()
+    if path.is_absolute() and path.is_relative_to(root):
+        return f"built-in {_name_of(path, root)}"
+    return file
+
+
 def resolve_spec(spec: str) -> Path:
     """A path to a spec file, or the built-in spec of that name."""
     path = Path(spec)
@@ -58,11 +86,11 @@ def resolve_spec(spec: str) -> Path:
     direct = zoo_dir() / f"{spec}.yaml"
     if direct.is_file():
         return direct
-    names = []
-    for entry in zoo_entries():
-        if spec in entry.aliases:
-            return entry.path
-        names += [entry.name, *entry.aliases]
+    aliases = alias_index()
+    if spec in aliases:
+        return aliases[spec]
+    root = zoo_dir()
+    names = [_name_of(path, root) for path in root.rglob("*.yaml")] + list(aliases)
     close = difflib.get_close_matches(spec, names, n=3)
     raise ZooError(
         f"'{spec}' is neither a file nor a built-in spec",

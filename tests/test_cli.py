@@ -122,5 +122,13 @@ def test_python_dash_m(tmp_path):
 @pytest.mark.parametrize("fmt, ext", [("text", "txt"), ("markdown", "md"), ("csv", "csv"), ("json", "json")])
 def test_golden_lenet5(fmt, ext, cli, golden):
     result = cli("summary", "lenet5", "--format", fmt)
-    text = result.stdout.replace(str(zoo_entries()[0].path.parent), "<zoo>")
+    text = result.stdout.replace(str(zoo_entries()[0].path.parent), "<zoo>")  # JSON keeps the real path
     golden(f"lenet5.{ext}", text)
+
+
+def test_alias_index_agrees_with_parsed_aliases():
+    from archcalc.zoo import alias_index
+
+    parsed = {alias: entry.path for entry in zoo_entries() for alias in entry.aliases}
+    assert alias_index() == parsed
+    assert set(parsed) >= {"vgg11", "vgg13", "vgg16", "vgg19", "lenet"}

@@ -66,7 +66,7 @@ def _to_pair(value: Any) -> Any:
 
 def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
     if min(value) < 1:
-        raise ValueError(f"must be at least 1, got {list(value)}")
+        raise ValueError("must be at least 1")
     return value
 
 
@@ -120,7 +120,9 @@ class Layer(BaseModel):
     spec expander, so a layer object is the pure, hashable description of an operation.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a schema is compiled when a type is first used, not for all ~25 types at
+    # import; `archcalc summary` is a short-lived process.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     type_name: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1
@@ -192,6 +194,11 @@ def lookup(tag: str) -> type[Layer] | None:
 def layer_types() -> dict[str, type[Layer]]:
     """Registered layer types by canonical tag."""
     return dict(_REGISTRY)
+
+
+def aliases_of(type_name: str) -> list[str]:
+    """The short aliases registered for a canonical tag."""
+    return sorted(alias for alias, target in _ALIASES.items() if target == type_name)
 
 
 def known_tags() -> list[str]:

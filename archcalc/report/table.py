@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from tabulate import tabulate
 
 from ..analysis import Analysis
+from ..zoo import display_name
 from .columns import COLUMNS, DEFAULT_COLUMNS, Layout, format_shape
 from .json_report import to_json
 
@@ -37,7 +38,7 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
 
 
 def _title(analysis: Analysis, layout: Layout) -> str:
-    return f"{analysis.name} — input {format_shape(analysis.input_shape, layout)} ({analysis.file})"
+    return f"{analysis.name} — input {format_shape(analysis.input_shape, layout)} ({display_name(analysis.file)})"
 
 
 def render_text(analysis: Analysis, columns: Sequence[str], layout: Layout) -> str:
