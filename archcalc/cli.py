@@ -30,13 +30,12 @@ class _Group(click.Group):
 def _parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
     if value is None:
         return None
+    from .layers.structure import check_input_shape
+
     try:
-        dims = tuple(int(part) for part in value.replace("x", ",").split(","))
-    except ValueError:
-        raise click.BadParameter("expected C,H,W such as 3,224,224") from None
-    if len(dims) not in (1, 3) or min(dims) < 1:
-        raise click.BadParameter("expected C,H,W such as 3,224,224 (positive integers)")
-    return dims
+        return check_input_shape(tuple(int(part) for part in value.replace("x", ",").split(",")))
+    except ValueError as err:
+        raise click.BadParameter(f"{err}, such as 3,224,224 (expected C,H,W)") from None
 
 
 def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Source, SpecError
+from .layers.structure import InputShape, check_input_shape
 from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
 
 ArgValue = int | float | bool | str | list | None
@@ -46,17 +47,10 @@ class SpecModel(BaseModel):
     description: str | None = None
     reference: str | None = None
     aliases: list[str] = Field(default_factory=list)
-    input: tuple[int, ...]
+    input: InputShape
     args: dict[str, ArgValue] = Field(default_factory=dict)
     modules: dict[str, ModuleDef] = Field(default_factory=dict)
     layers: list[Any] = Field(min_length=1)
-
-    @field_validator("input")
-    @classmethod
-    def _input_shape(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(value) not in (1, 3) or min(value) < 1:
-            raise ValueError("expected [channels, height, width] of positive integers")
-        return value
 
 
 @dataclass(frozen=True)
@@ -136,7 +130,7 @@ def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args:
     updates: dict[str, Any] = {}
     if input_shape is not None:
         try:
-            SpecModel._input_shape(input_shape)
+            check_input_shape(input_shape)
         except ValueError as err:
             raise SpecError(f"--input {','.join(map(str, input_shape))}: {err}") from None
         updates["input"] = tuple(input_shape)

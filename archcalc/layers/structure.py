@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from ..errors import LayerError
 from .base import Layer, ParameterFree, RuleContext, Shape, register
@@ -14,6 +16,16 @@ def shape_text(shape: Shape) -> str:
     return "×".join(map(str, shape))
 
 
+def check_input_shape(value: tuple[int, ...]) -> tuple[int, ...]:
+    """A network input is (C, H, W) or (F,), all positive: the one place this is checked."""
+    if len(value) not in (1, 3) or min(value) < 1:
+        raise ValueError("expected [channels, height, width] (or [features]) of positive integers")
+    return tuple(value)
+
+
+InputShape = Annotated[tuple[int, ...], AfterValidator(check_input_shape)]
+
+
 @register("input")
 class Input(ParameterFree, Layer):
     """The network input: (C, H, W), or (F,) for a vector. Declared by the spec's ``input:``."""
@@ -21,14 +33,7 @@ class Input(ParameterFree, Layer):
     min_inputs = 0
     max_inputs = 0
 
-    shape: tuple[int, ...]
-
-    @field_validator("shape")
-    @classmethod
-    def _positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(value) not in (1, 3) or min(value) < 1:
-            raise ValueError("expected [channels, height, width] (or [features]) of positive integers")
-        return value
+    shape: InputShape
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return self.shape
