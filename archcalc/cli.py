@@ -34,8 +34,8 @@ def _parse_input(ctx: click.Context, param: click.Parameter, value: str | None) 
 
     try:
         return check_input_shape(tuple(int(part) for part in value.replace("x", ",").split(",")))
-    except ValueError as err:
-        raise click.BadParameter(f"{err}, such as 3,224,224 (expected C,H,W)") from None
+    except ValueError:
+        raise click.BadParameter(f"'{value}': expected C,H,W of positive integers, such as 3,224,224") from None
 
 
 def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
