@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conventions import Conventions
+from .conventions import FLOP_PRESETS, Conventions, OpRecord
 from .graph import Graph
 from .layers import ParamCount, RuleContext, Shape
 from .passes import PIPELINE, PassResults
+from .receptive_field import RF
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,16 @@ class LayerRow:
     params: ParamCount
     hparams: str
     line: int | None
+    ops: OpRecord
+    flops: int  # under the analysis's FLOP convention
+    activation_elems: int  # batch 1
+    activation_bytes: int  # for the analysis's batch and dtype
+    rf: RF
+    training_only: bool
+
+    @property
+    def macs(self) -> int:
+        return self.ops.macs
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,13 @@ class Totals:
     params: int
     trainable_params: int
     non_trainable_params: int
+    param_bytes: int
+    macs: int  # inference: training-only layers excluded
+    flops: int
+    activation_elems: int
+    activation_bytes: int
+    macs_with_training_only: int
+    flops_with_training_only: int
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,13 @@ class Analysis:
     conventions: Conventions
     warnings: tuple[str, ...]
     modules: dict[str, str]
+    module_args: dict[str, str]
     outputs: tuple[str, ...]
+
+    def flops_under(self, preset: str, include_training_only: bool = False) -> int:
+        """Total under any FLOP preset, whatever the analysis's own convention."""
+        formula = FLOP_PRESETS[preset].formula
+        return sum(formula(row.ops) for row in self.rows if include_training_only or not row.training_only)
 
 
 def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, list[str]]:
@@ -55,34 +79,58 @@ def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, lis
     return results, ctx.warnings
 
 
+def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
+    inference = [row for row in rows if not row.training_only]
+    trainable = sum(row.params.trainable for row in rows)
+    frozen = sum(row.params.non_trainable for row in rows)
+    return Totals(
+        params=trainable + frozen,
+        trainable_params=trainable,
+        non_trainable_params=frozen,
+        param_bytes=(trainable + frozen) * conventions.bytes_per_value,
+        macs=sum(row.macs for row in inference),
+        flops=sum(row.flops for row in inference),
+        activation_elems=sum(row.activation_elems for row in inference),
+        activation_bytes=sum(row.activation_bytes for row in inference),
+        macs_with_training_only=sum(row.macs for row in rows),
+        flops_with_training_only=sum(row.flops for row in rows),
+    )
+
+
 def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     """Analyze a graph under the given conventions (defaults: PyTorch's)."""
     conventions = conventions or Conventions()
     results, warnings = run_passes(graph, conventions)
-    shapes, params = results["shape"], results["params"]
+    formula = conventions.preset.formula
+    scale = conventions.batch * conventions.bytes_per_value
     rows = tuple(
         LayerRow(
             name=node.name,
             type=node.type,
             inputs=node.inputs,
             scope=node.scope,
-            output_shape=shapes[node.name],
-            params=params[node.name],
+            output_shape=results["shape"][node.name],
+            params=results["params"][node.name],
             hparams=node.layer.short(),
             line=node.source.line,
+            ops=results["cost"][node.name],
+            flops=formula(results["cost"][node.name]),
+            activation_elems=results["activations"][node.name],
+            activation_bytes=results["activations"][node.name] * scale,
+            rf=results["rf"][node.name],
+            training_only=node.training_only,
         )
         for node in graph.nodes
     )
-    trainable = sum(row.params.trainable for row in rows)
-    frozen = sum(row.params.non_trainable for row in rows)
     return Analysis(
         name=graph.name,
         file=graph.file,
-        input_shape=shapes["input"],
+        input_shape=results["shape"]["input"],
         rows=rows,
-        totals=Totals(trainable + frozen, trainable, frozen),
+        totals=_totals(rows, conventions),
         conventions=conventions,
         warnings=(*graph.warnings, *warnings),
         modules=dict(graph.modules),
+        module_args=dict(graph.module_args),
         outputs=graph.outputs,
     )

@@ -72,30 +72,104 @@ def main() -> None:
     """Analyze convolutional network architectures declared in YAML."""
 
 
-@main.command()
-@click.argument("spec")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text", show_default=True)
-@click.option("--layout", type=click.Choice(["chw", "hwc"]), default="chw", show_default=True,
-              help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].")
-@click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape.")
-@click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
-              help="Override an argument the spec declares (repeatable), e.g. --set classes=2.")
-@click.option("--strict", is_flag=True, help="A window that does not tile its input is an error (CS231n), not a warning.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
-def summary(spec: str, fmt: str, layout: str, input_shape, sets, strict: bool, output: Path | None) -> None:
-    """Per-layer table of SPEC (a YAML file or a built-in name, see `archcalc zoo`)."""
+def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from .report import COLUMNS
+
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    unknown = [key for key in keys if key not in COLUMNS]
+    if unknown or not keys:
+        raise click.BadParameter(f"unknown column {unknown[0] if unknown else ''!r}; choose from {', '.join(COLUMNS)}")
+    return keys
+
+
+def _flop_choices() -> list[str]:
+    from .conventions import FLOP_PRESETS
+
+    return list(FLOP_PRESETS)
+
+
+def _analysis_options(command: Any) -> Any:
+    """Options shared by every command that analyzes specs."""
+    options = [
+        click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape."),
+        click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
+                     help="Override an argument the spec declares (repeatable), e.g. --set classes=2."),
+        click.option("--strict", is_flag=True,
+                     help="A window that does not tile its input is an error (CS231n), not a warning."),
+        click.option("--convention", "convention", type=click.Choice(_flop_choices()), default="torch", show_default=True,
+                     help="What the FLOPs column counts; --conventions lists them all."),
+        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+                     default="float32", show_default=True, help="Bytes per value for memory."),
+        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _conventions(strict: bool, convention: str, dtype: str, batch: int):
+    from .conventions import Conventions, Rounding
+
+    return Conventions(rounding=Rounding.ERROR if strict else Rounding.FLOOR, flops=convention, dtype=dtype, batch=batch)
+
+
+def _analyze(spec: str, input_shape, sets, conventions):
     from .analysis import analyze
     from .api import load
-    from .conventions import Conventions, Rounding
     from .graph import build_graph
-    from .report import Layout, render
 
-    conventions = Conventions(rounding=Rounding.ERROR if strict else Rounding.FLOOR)
-    analysis = analyze(build_graph(load(spec, input_shape, sets)), conventions)
-    text = render(analysis, fmt, layout=Layout(layout))
+    return analyze(build_graph(load(spec, input_shape, sets)), conventions)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json", "latex"]), default="text",
+              show_default=True)
+@click.option("--layout", type=click.Choice(["chw", "hwc"]), default="chw", show_default=True,
+              help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].")
+@click.option("--columns", callback=_parse_columns, metavar="A,B,...",
+              help="Columns to show: name,type,hparams,output_shape,params,macs,flops,memory,rf,rf_stride,rf_padding.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Collapse modules nested deeper than N into one row (0: every top-level module is a row).")
+@click.option("--module-totals/--no-module-totals", default=True, show_default=True,
+              help="A totals row after each expanded module.")
+@click.option("--conventions", "all_conventions", is_flag=True,
+              help="Instead of the table: the network's total under every FLOP convention, and what each counts.")
+@_analysis_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+def summary(spec: str, fmt: str, layout: str, columns, depth, module_totals: bool, all_conventions: bool,
+            input_shape, sets, strict: bool, convention: str, dtype: str, batch: int, output: Path | None) -> None:
+    """Per-layer table of SPEC (a YAML file or a built-in name, see `archcalc zoo`)."""
+    from .report import DEFAULT_COLUMNS, Layout, TableOptions, render
+    from .report.compare import render_conventions
+
+    analysis = _analyze(spec, input_shape, sets, _conventions(strict, convention, dtype, batch))
+    if all_conventions:
+        text = render_conventions(analysis, fmt)
+    else:
+        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals)
+        text = render(analysis, fmt, options)
     for warning in analysis.warnings:
         click.echo(f"warning: {warning}", err=True)
     _write(text, output)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json", "latex"]), default="text",
+              show_default=True)
+@_analysis_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+def compare(specs: tuple[str, ...], fmt: str, input_shape, sets, strict: bool, convention: str, dtype: str, batch: int,
+            output: Path | None) -> None:
+    """Totals of several SPECS side by side, with ratios to the first."""
+    from .report.compare import render_compare
+
+    conventions = _conventions(strict, convention, dtype, batch)
+    analyses = [_analyze(spec, input_shape, sets, conventions) for spec in specs]
+    _write(render_compare(analyses, specs, fmt), output)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Counting conventions, defined once.
+"""Counting conventions, defined once: output size, parameters, FLOPs, memory.
 
 Every number archcalc prints depends on a choice somebody could make differently.
 This module is the single place those choices are made and named, so that reports can
@@ -25,6 +25,7 @@ PyTorch's ``num_batches_tracked`` counter is not a parameter and is not counted.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -36,10 +37,102 @@ class Rounding(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class OpRecord:
+    """What a FLOP convention may look at for one layer (batch 1).
+
+    ``macs``, ``bias`` and ``other`` come from the layer's cost rule (see
+    ``archcalc.layers.base.Cost``); ``kind`` is the PyTorch operation family it lowers to.
+    """
+
+    kind: str
+    macs: int
+    bias: int
+    other: int
+    in_elems: int
+    out_elems: int
+    trainable_params: int
+
+
+_POOLS = ("max_pool", "avg_pool", "adaptive_avg_pool", "adaptive_max_pool")
+
+
+@dataclass(frozen=True)
+class FlopPreset:
+    """A named way of turning a layer's operations into one number."""
+
+    name: str
+    unit: str  # what the tool calls its number
+    counts: str  # one line: what this preset adds up
+    formula: Callable[[OpRecord], int]
+
+
+def _if(condition: bool, value: int) -> int:
+    return value if condition else 0
+
+
+FLOP_PRESETS: dict[str, FlopPreset] = {
+    preset.name: preset
+    for preset in (
+        FlopPreset("macs", "MACs", "multiply-accumulates of conv and linear (papers; torchvision's _ops)",
+                   lambda op: op.macs),
+        FlopPreset("torch", "FLOPs", "2 × MACs of conv and linear (PyTorch FlopCounterMode)",
+                   lambda op: 2 * op.macs),
+        FlopPreset("full", "FLOPs", "2 × MACs + bias adds + BatchNorm, activations, pooling, element-wise ops "
+                   "(archcalc's count, per layer docstring)",
+                   lambda op: 2 * op.macs + op.bias + op.other),
+        FlopPreset("fvcore", "flops (MACs)", "MACs + 2 × BatchNorm elements + adaptive-avg-pool input elements "
+                   "(fvcore FlopCountAnalysis)",
+                   lambda op: op.macs + _if(op.kind == "bn", 2 * op.in_elems)
+                   + _if(op.kind == "adaptive_avg_pool", op.in_elems)),
+        FlopPreset("torchinfo", "Mult-Adds", "MACs + bias adds + BatchNorm γ/β count per BN layer (torchinfo summary)",
+                   lambda op: op.macs + op.bias + _if(op.kind == "bn", op.trainable_params)),
+        FlopPreset("thop", "MACs", "MACs + 4 × BatchNorm elements + avg-pool outputs + adaptive-avg-pool inputs "
+                   "and outputs; ReLU, max-pool free (thop profile)",
+                   lambda op: op.macs + _if(op.kind == "bn", 4 * op.in_elems) + _if(op.kind == "avg_pool", op.out_elems)
+                   + _if(op.kind == "adaptive_avg_pool", op.in_elems + op.out_elems)),
+        FlopPreset("ptflops", "MACs", "MACs + bias adds + 2 × BatchNorm elements + 2 × ReLU and pooling inputs "
+                   "(ptflops, pytorch backend: module hook and functional patch both fire)",
+                   lambda op: op.macs + op.bias + _if(op.kind == "bn", 2 * op.in_elems)
+                   + _if(op.kind == "relu" or op.kind in _POOLS, 2 * op.in_elems)),
+        FlopPreset("ptflops_aten", "MACs", "MACs + bias adds (ptflops, aten backend)",
+                   lambda op: op.macs + op.bias),
+        FlopPreset("calflops", "FLOPs", "2 × MACs + conv bias adds + 2 × BatchNorm elements + ReLU and pooling "
+                   "inputs (calflops)",
+                   lambda op: 2 * op.macs + _if(op.kind == "conv", op.bias) + _if(op.kind == "bn", 2 * op.in_elems)
+                   + _if(op.kind == "relu" or op.kind in _POOLS, op.in_elems)),
+    )
+}
+"""Every preset reproduces its tool on a network built from torch.nn modules; where a
+model calls an activation or pooling functionally, hook-based tools (thop, ptflops,
+torchinfo) see less than the architecture holds, and no spec can know that."""
+
+DTYPE_BYTES: dict[str, int] = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+@dataclass(frozen=True)
 class Conventions:
     """The conventions an analysis runs under."""
 
     rounding: Rounding = Rounding.FLOOR
+    flops: str = "torch"
+    dtype: str = "float32"
+    batch: int = 1
+
+    def __post_init__(self) -> None:
+        if self.flops not in FLOP_PRESETS:
+            raise ValueError(f"unknown FLOP convention {self.flops!r}")
+        if self.dtype not in DTYPE_BYTES:
+            raise ValueError(f"unknown dtype {self.dtype!r}")
+        if self.batch < 1:
+            raise ValueError("batch must be at least 1")
+
+    @property
+    def preset(self) -> FlopPreset:
+        return FLOP_PRESETS[self.flops]
+
+    @property
+    def bytes_per_value(self) -> int:
+        return DTYPE_BYTES[self.dtype]
 
     def describe(self) -> list[str]:
         """One line per convention, for report headers."""
@@ -51,6 +144,11 @@ class Conventions:
             f"output size: {size}",
             "params: trainable = weights + biases + BatchNorm gamma/beta (torch parameters()); "
             "non-trainable = BatchNorm running mean/var",
+            "MACs: multiply-accumulates of conv and linear layers, bias excluded, batch 1",
+            f"FLOPs ({self.flops}): {self.preset.counts}",
+            f"memory: forward activations (every layer output except views such as flatten), "
+            f"batch {self.batch}, {self.dtype} ({self.bytes_per_value} bytes per value); parameters in the same dtype",
+            "receptive field: size, effective stride and effective padding per axis (Araujo et al., Distill 2019)",
         ]
 
 

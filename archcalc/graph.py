@@ -27,7 +27,7 @@ from .yaml_source import LineList, LineMap
 MAX_NODES = 200_000
 """Expansion stops here: a typo in ``repeat`` must not exhaust memory."""
 
-_GRAPH_KEYS = ("name", "inputs", "repeat", "args")
+_GRAPH_KEYS = ("name", "inputs", "repeat", "training_only", "args")
 _SCOPE_SEP = "/"
 
 
@@ -40,6 +40,7 @@ class Node:
     inputs: tuple[str, ...]
     scope: tuple[str, ...]  # enclosing module instances, outermost first
     source: Source
+    training_only: bool = False  # an auxiliary branch: counted in parameters, not in inference cost
 
     @property
     def type(self) -> str:
@@ -56,6 +57,7 @@ class Graph:
     outputs: tuple[str, ...]
     file: str
     warnings: tuple[str, ...] = ()
+    module_args: Mapping[str, str] = field(default_factory=dict)  # instance path -> its arguments, as written
 
     def node(self, name: str) -> Node:
         return self.nodes[self._index[name]]
@@ -86,6 +88,7 @@ class _PendingNode:
     inputs: list[str | _Ref]
     scope: tuple[str, ...]
     source: Source
+    training_only: bool
 
 
 def _join(scope: str, name: str) -> str:
@@ -98,7 +101,9 @@ class _Expander:
     nodes: list[_PendingNode] = field(default_factory=list)
     targets: dict[str, str | _Ref] = field(default_factory=dict)  # any referable path -> node or pending ref
     modules: dict[str, str] = field(default_factory=dict)
+    module_args: dict[str, str] = field(default_factory=dict)
     active_modules: list[str] = field(default_factory=list)
+    training_depth: int = 0  # > 0 while expanding an entry marked training_only
 
     def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
         return SpecError(message, source=self.spec.source(line), layer=layer, hint=hint)
@@ -190,14 +195,26 @@ class _Expander:
             raise self.tag_error(tag, line, full)
         repeat = self.repeat_count(body, env, full)
         inputs = self.input_refs(body, scope, full)
-        if repeat == 1:
-            return self.instance(tag, module, body, full, inputs, env, prev, stack)
-        self.modules[full] = f"{tag} ×{repeat}"
-        out = prev
-        for k in range(1, repeat + 1):
-            out = self.instance(tag, module, body, _join(full, str(k)), inputs if k == 1 else None, env, out, (*stack, full))
-        self.targets[full] = out
-        return out
+        training = self.training_flag(body, env, full)
+        self.training_depth += training
+        try:
+            if repeat == 1:
+                return self.instance(tag, module, body, full, inputs, env, prev, stack)
+            self.modules[full] = f"{tag} ×{repeat}"
+            out = prev
+            for k in range(1, repeat + 1):
+                out = self.instance(tag, module, body, _join(full, str(k)), inputs if k == 1 else None, env, out,
+                                    (*stack, full))
+            self.targets[full] = out
+            return out
+        finally:
+            self.training_depth -= training
+
+    def training_flag(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
+        value = self.substituted(body.get("training_only", False), env, body.line_of("training_only"), full)
+        if not isinstance(value, bool):
+            raise self.error(f"training_only must be true or false, got {value!r}", body.line_of("training_only"), full)
+        return int(value)
 
     def repeat_count(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
         value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
@@ -236,7 +253,8 @@ class _Expander:
         if len(self.nodes) >= MAX_NODES:
             raise self.error(f"the spec expands to more than {MAX_NODES:,} layers", body.line, full,
                              hint="check 'repeat' counts")
-        self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack, self.spec.source(body.line)))
+        self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack,
+                                       self.spec.source(body.line), self.training_depth > 0))
         self.targets[full] = full
         return full
 
@@ -266,6 +284,7 @@ class _Expander:
             )
         bound = self.bind_args(tag, module, body, env, full)
         self.modules[full] = tag
+        self.module_args[full] = ", ".join(f"{name}={value}" for name, value in bound.items())
         self.targets[_join(full, "input")] = inputs[0] if inputs is not None else prev
         self.active_modules.append(tag)
         out = self.expand(self.spec.raw["modules"][tag]["layers"], full, {**self.spec.model.args, **bound}, _join(full, "input"), (*stack, full))
@@ -399,7 +418,7 @@ def build_graph(spec: Spec) -> Graph:
     expander = _Expander(spec)
     input_layer = lookup("input").model_validate({"shape": spec.model.input})  # type: ignore[union-attr]
     input_source = spec.source(spec.raw.line_of("input"))
-    expander.nodes.append(_PendingNode("input", input_layer, [], (), input_source))
+    expander.nodes.append(_PendingNode("input", input_layer, [], (), input_source, False))
     expander.targets["input"] = "input"
     layers = spec.raw["layers"]
     last = expander.expand(layers, "", dict(spec.model.args), "input", ())
@@ -407,9 +426,45 @@ def build_graph(spec: Spec) -> Graph:
     for pending in expander.nodes:
         _check_arity(pending)
         inputs = tuple(expander.resolve(ref) for ref in pending.inputs)
-        nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source))
+        nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source, pending.training_only))
     ordered = _toposort(nodes)
-    return Graph(spec.model.name, ordered, dict(expander.modules), (last,), spec.file, _unused(ordered, (last,)))
+    outputs = _outputs(spec, expander, last)
+    _check_inference_outputs(ordered, outputs)
+    return Graph(spec.model.name, ordered, dict(expander.modules), outputs, spec.file, _unused(ordered, outputs),
+                 dict(expander.module_args))
+
+
+def _outputs(spec: Spec, expander: _Expander, last: str) -> tuple[str, ...]:
+    """The declared ``outputs:`` (module instance names allowed), or the last layer."""
+    if spec.model.outputs is None:
+        return (last,)
+    source = spec.source(spec.raw.line_of("outputs"))
+    names = tuple(expander.resolve(_Ref("", name, source, "outputs")) for name in spec.model.outputs)
+    if len(set(names)) != len(names):
+        raise GraphError("an output is listed twice", source=source)
+    return names
+
+
+def _check_inference_outputs(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> None:
+    """An output used at inference must not depend on a training-only layer."""
+    by_name = {node.name: node for node in nodes}
+    for output in outputs:
+        if by_name[output].training_only:
+            continue
+        stack, seen = [output], {output}
+        while stack:
+            node = by_name[stack.pop()]
+            if node.training_only:
+                raise GraphError(
+                    f"output '{output}' is used at inference but depends on training-only layer '{node.name}'",
+                    source=node.source,
+                    layer=node.name,
+                    hint="mark the output's branch training_only too, or take the input from an inference layer",
+                )
+            for src in node.inputs:
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
 
 
 def _unused(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> tuple[str, ...]:
@@ -419,8 +474,8 @@ def _unused(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> tuple[str, ...
         if node.name in needed:
             needed.update(node.inputs)
     return tuple(
-        f"{node.source}: layer '{node.name}' ({node.type}): no output depends on it; "
-        f"the network output is '{outputs[0]}' (the last layer)"
+        f"{node.source}: layer '{node.name}' ({node.type}): no output depends on it "
+        f"(outputs: {', '.join(outputs)}); list it under 'outputs:' if it is one"
         for node in nodes
         if node.name not in needed
     )

@@ -51,6 +51,7 @@ class SpecModel(BaseModel):
     args: dict[str, ArgValue] = Field(default_factory=dict)
     modules: dict[str, ModuleDef] = Field(default_factory=dict)
     layers: list[Any] = Field(min_length=1)
+    outputs: list[str] | None = Field(default=None, min_length=1)
 
 
 @dataclass(frozen=True)

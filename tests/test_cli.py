@@ -46,10 +46,21 @@ def test_json_schema(cli):
     conv1 = next(layer for layer in data["layers"] if layer["name"] == "conv1")
     assert conv1 == {
         "name": "conv1", "type": "conv2d", "inputs": ["input"], "scope": [], "output_shape": [96, 55, 55],
-        "params": 34_944, "trainable_params": 34_944, "non_trainable_params": 0, "hparams": "11×11/4, 96",
+        "params": 34_944, "trainable_params": 34_944, "non_trainable_params": 0,
+        "macs": 105_415_200,  # 55*55*96 outputs * 11*11*3 multiply-accumulates each
+        "flops": 210_830_400,  # default convention 'torch': 2 * MACs
+        "bias_adds": 290_400,  # one per output: 55*55*96
+        "other_ops": 0,
+        "activation_elems": 290_400, "activation_bytes": 1_161_600,  # float32
+        "rf": {"size": [11, 11], "stride": [4, 4], "padding": [0, 0]},
+        "training_only": False,
+        "hparams": "11×11/4, 96",
         "line": 11,  # specs/alexnet.yaml line of "- conv2d: {name: conv1, ...}"
     }
-    assert data["totals"] == {"params": 62_378_344, "trainable_params": 62_378_344, "non_trainable_params": 0}
+    totals = data["totals"]
+    assert (totals["params"], totals["trainable_params"], totals["non_trainable_params"]) == (62_378_344, 62_378_344, 0)
+    assert totals["macs"] == sum(layer["macs"] for layer in data["layers"])
+    assert data["convention"] == "torch" and totals["flops"] == 2 * totals["macs"]
     assert data["conventions"]["output_size"] == "floor"
     assert data["warnings"] == []
 
@@ -67,7 +78,8 @@ def test_layout_hwc_prints_papers_order(cli):
 
 
 def test_csv_is_raw_integers(cli):
-    rows = list(csv.DictReader(io.StringIO(cli("summary", "alexnet", "--format", "csv").stdout)))
+    out = cli("summary", "alexnet", "--format", "csv", "--columns", "name,type,hparams,output_shape,params").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[1] == {"name": "conv1", "type": "conv2d", "hparams": "11×11/4, 96", "output_shape": "96×55×55",
                        "params": "34944"}
     assert sum(int(r["params"]) for r in rows) == 62_378_344
@@ -76,7 +88,7 @@ def test_csv_is_raw_integers(cli):
 def test_markdown_table(cli):
     text = cli("summary", "alexnet", "--format", "markdown").stdout
     assert "| conv1 " in text and "34,944 |" in text
-    assert "**Total params:         62,378,344**" in text
+    assert "**Total params:         62,378,344  (238.0 MiB as float32)**" in text  # 62,378,344 * 4 / 2**20
 
 
 def test_set_classes_and_input(cli):

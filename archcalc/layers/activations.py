@@ -1,17 +1,31 @@
-"""Element-wise activations and dropout: shape-preserving, parameter-free."""
+"""Element-wise activations and dropout: shape-preserving, parameter-free.
+
+The 'full' convention counts ``flops_per_element`` ops per element, taking each elementary
+function (max, exp, tanh, erf) as one op: relu max(0, x) = 1; sigmoid 1/(1 + exp(−x)) = 3;
+silu x·sigmoid(x) = 4; and so on, as each class says. Dropout is the identity at inference.
+``op_kind`` 'relu' marks the module family ptflops counts (ReLU, ReLU6, LeakyReLU, ELU).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import ClassVar
+
 from pydantic import Field
 
-from .base import Layer, ParameterFree, RuleContext, Shape, register
+from .base import Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, numel, register
 
 
-class _ElementWise(ParameterFree, Layer):
+class _ElementWise(PointWise, ParameterFree, Layer):
+    op_kind = "act"
+    flops_per_element: ClassVar[int] = 1
+
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return inputs[0]
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=self.flops_per_element * numel(output))
 
     def short(self) -> str:
         return ""
@@ -21,15 +35,23 @@ class _ElementWise(ParameterFree, Layer):
 class ReLU(_ElementWise):
     """max(0, x)."""
 
+    op_kind = "relu"
+
 
 @register("relu6")
 class ReLU6(_ElementWise):
     """min(max(0, x), 6) (MobileNet)."""
 
+    op_kind = "relu"
+    flops_per_element = 2
+
 
 @register("leaky_relu")
 class LeakyReLU(_ElementWise):
-    """x if x > 0 else slope·x."""
+    """x if x > 0 else slope·x: a multiplication and a select."""
+
+    op_kind = "relu"
+    flops_per_element = 2
 
     negative_slope: float = 0.01
 
@@ -39,49 +61,67 @@ class LeakyReLU(_ElementWise):
 
 @register("elu")
 class ELU(_ElementWise):
-    """x if x > 0 else alpha·(exp(x) − 1)."""
+    """x if x > 0 else alpha·(exp(x) − 1): exp, subtraction, multiplication, select."""
+
+    op_kind = "relu"
+    flops_per_element = 4
 
     alpha: float = 1.0
 
 
 @register("sigmoid")
 class Sigmoid(_ElementWise):
-    """1 / (1 + exp(−x))."""
+    """1 / (1 + exp(−x)): exp, addition, division."""
+
+    flops_per_element = 3
 
 
 @register("tanh")
 class Tanh(_ElementWise):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent (one elementary function)."""
 
 
 @register("gelu")
 class GELU(_ElementWise):
-    """x·Φ(x)."""
+    """x·Φ(x) = x·(1 + erf(x/√2))/2: division, erf, addition, two multiplications."""
+
+    flops_per_element = 5
 
 
 @register("silu", "swish")
 class SiLU(_ElementWise):
-    """x·sigmoid(x)."""
+    """x·sigmoid(x): a sigmoid and a multiplication."""
+
+    flops_per_element = 4
 
 
 @register("hardswish")
 class Hardswish(_ElementWise):
-    """x·relu6(x + 3)/6 (MobileNet v3)."""
+    """x·relu6(x + 3)/6 (MobileNet v3): addition, max, min, multiplication, division."""
+
+    flops_per_element = 5
 
 
 @register("hardsigmoid")
 class Hardsigmoid(_ElementWise):
-    """relu6(x + 3)/6."""
+    """relu6(x + 3)/6: addition, max, min, division."""
+
+    flops_per_element = 4
 
 
 @register("softmax")
 class Softmax(_ElementWise):
-    """Softmax over the channel (or feature) axis."""
+    """Softmax over the channel (or feature) axis: exp, a running sum, a division."""
+
+    flops_per_element = 3
 
 
 @register("dropout")
 class Dropout(_ElementWise):
     """Zeroes elements with probability ``p`` in training; identity at inference."""
+
+    op_kind = "none"
+    flops_per_element = 0
 
     p: float = Field(0.5, ge=0, lt=1)
 

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from ..conventions import Conventions
 from ..errors import LayerError
+from ..receptive_field import RF
 
 Shape = tuple[int, ...]
 """A tensor shape without the batch axis: (C, H, W) for feature maps, (F,) for vectors."""
@@ -35,6 +36,24 @@ class ParamCount(NamedTuple):
 
 
 NO_PARAMS = ParamCount(0, 0)
+
+
+class Cost(NamedTuple):
+    """Arithmetic of one layer at inference, for one input (batch 1).
+
+    ``macs``: multiply-accumulates of conv and linear layers, bias excluded: the quantity
+    papers and torchvision report. ``bias``: bias additions. ``other``: every remaining
+    arithmetic op under archcalc's own 'full' count, as the layer's docstring defines it
+    (BatchNorm scale and shift, activation, pooling comparisons or sums, element-wise adds).
+    Conventions (archcalc.conventions) turn these into the number a tool reports.
+    """
+
+    macs: int = 0
+    bias: int = 0
+    other: int = 0
+
+
+NO_COST = Cost()
 
 
 @dataclass
@@ -127,6 +146,12 @@ class Layer(BaseModel):
     type_name: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    op_kind: ClassVar[str] = ""
+    """The PyTorch operation family, for reproducing peers' counts: 'conv', 'linear', 'bn',
+    'relu' (ReLU and its module relatives), 'act', 'max_pool', 'avg_pool',
+    'adaptive_avg_pool', 'adaptive_max_pool', 'add', 'mul', 'none'."""
+    is_view: ClassVar[bool] = False
+    """True when the output aliases the input's memory (flatten): no activation memory."""
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         """Shape of the output, or LayerError if the inputs are unacceptable."""
@@ -140,8 +165,16 @@ class Layer(BaseModel):
         """Hyper-parameters in the short form of paper tables (``11×11/4, 96``)."""
         raise NotImplementedError
 
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        """Arithmetic at inference for batch 1 (see :class:`Cost`)."""
+        raise NotImplementedError
 
-RULES: tuple[str, ...] = ("output_shape", "params", "short")
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        """The receptive field of this layer's units, given its inputs' fields."""
+        raise NotImplementedError
+
+
+RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field")
 """The rules every registered layer type must implement (checked by a test)."""
 
 
@@ -150,6 +183,20 @@ class ParameterFree:
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         return NO_PARAMS
+
+
+class PointWise:
+    """Mixin for layers that map each position to the same position: the field passes through."""
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return fields[0]
+
+
+def numel(shape: Shape) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
 
 
 def feature_map(shape: Shape, what: str = "input") -> tuple[int, int, int]:

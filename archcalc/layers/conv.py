@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pydantic import PositiveInt
 
 from ..errors import LayerError
-from .base import Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, feature_map, pair_text, register
-from .window import resolve_padding, slide
+from ..receptive_field import RF
+from .base import Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, feature_map, numel, pair_text, register
+from .window import resolve_padding, slide, window_rf
 
 
 def padding_text(padding: object) -> str:
@@ -28,6 +29,8 @@ class Conv2d(Layer):
     ``padding`` is per side. ``groups`` splits input and output channels into that many
     independent convolutions (AlexNet's two GPUs: groups=2; depthwise: groups = C_in).
     """
+
+    op_kind = "conv"
 
     out: PositiveInt
     kernel: Pair
@@ -50,13 +53,24 @@ class Conv2d(Layer):
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         self._channels(inputs)
         _, h, w = feature_map(inputs[0])
-        pad = resolve_padding(self.padding, (h, w), self.kernel, self.stride, self.dilation)
-        oh, ow = slide((h, w), self.kernel, self.stride, pad, self.dilation, ctx)
+        oh, ow = slide((h, w), self.kernel, self.stride, self._pad(inputs), self.dilation, ctx)
         return (self.out, oh, ow)
+
+    def _pad(self, inputs: Sequence[Shape]):
+        _, h, w = feature_map(inputs[0])
+        return resolve_padding(self.padding, (h, w), self.kernel, self.stride, self.dilation)
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         per_filter = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
         return ParamCount(self.out * per_filter + (self.out if self.bias else 0))
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        """Each output element: (C_in/groups)·kh·kw multiply-accumulates, plus one bias add."""
+        per_output = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
+        return Cost(macs=numel(output) * per_output, bias=numel(output) if self.bias else 0)
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self.dilation)
 
     def short(self) -> str:
         text = f"{self.kernel[0]}×{self.kernel[1]}/{pair_text(self.stride)}, {self.out}"
@@ -70,3 +84,106 @@ class Conv2d(Layer):
         if not self.bias:
             extras.append("no bias")
         return ", ".join([text, *extras])
+
+
+@register("conv_transpose2d", "deconv")
+class ConvTranspose2d(Layer):
+    """Transposed ("fractionally strided") convolution (PyTorch ``nn.ConvTranspose2d``).
+
+    Output size per axis: (L − 1)·s − pad_before − pad_after + d·(k − 1) + output_padding + 1.
+    Each *input* element is multiplied into a kh·kw·(C_out/groups) patch of the output, so
+    MACs = H_in·W_in·C_in·(C_out/groups)·kh·kw (as PyTorch's FLOP counter counts them).
+    """
+
+    op_kind = "conv"
+
+    out: PositiveInt
+    kernel: Pair
+    stride: Pair = (1, 1)
+    padding: PaddingSpec = ((0, 0), (0, 0))
+    output_padding: tuple[int, int] | int = 0
+    dilation: Pair = (1, 1)
+    groups: PositiveInt = 1
+    bias: bool = True
+
+    def _out_pad(self) -> tuple[int, int]:
+        op = self.output_padding
+        return (op, op) if isinstance(op, int) else op
+
+    def _check(self, inputs: Sequence[Shape]) -> tuple[int, int, int]:
+        c, h, w = feature_map(inputs[0])
+        if self.padding == "same":
+            raise LayerError("'same' padding is not defined for a transposed convolution",
+                             hint="give explicit padding (and output_padding)")
+        for what, count in (("input channels", c), ("output channels", self.out)):
+            if count % self.groups:
+                raise LayerError(f"groups={self.groups} does not divide the {count} {what}")
+        for axis in range(2):
+            if not 0 <= self._out_pad()[axis] < max(self.stride[axis], self.dilation[axis]):
+                raise LayerError("output_padding must be smaller than the stride or the dilation (PyTorch's rule)")
+        return c, h, w
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        _, h, w = self._check(inputs)
+        sizes = []
+        for axis, length in enumerate((h, w)):
+            before, after = self.padding[axis]
+            size = (length - 1) * self.stride[axis] - before - after + self.dilation[axis] * (self.kernel[axis] - 1) \
+                + self._out_pad()[axis] + 1
+            if size < 1:
+                raise LayerError(f"padding {before}+{after} removes the whole output ({size} pixels)")
+            sizes.append(size)
+        return (self.out, sizes[0], sizes[1])
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        c, _, _ = self._check(inputs)
+        return ParamCount(c * (self.out // self.groups) * self.kernel[0] * self.kernel[1] + (self.out if self.bias else 0))
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        per_input = (self.out // self.groups) * self.kernel[0] * self.kernel[1]
+        return Cost(macs=numel(inputs[0]) * per_input, bias=numel(output) if self.bias else 0)
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        axes = [
+            field.transposed(self.kernel[i], self.stride[i], self.padding[i][0], self.dilation[i])
+            for i, field in enumerate(fields[0].axes())
+        ]
+        return RF(axes[0], axes[1])
+
+    def short(self) -> str:
+        text = f"{self.kernel[0]}×{self.kernel[1]}/{pair_text(self.stride)}↑, {self.out}"
+        if self.padding != ((0, 0), (0, 0)):
+            text += f", pad {padding_text(self.padding)}"
+        if self._out_pad() != (0, 0):
+            text += f", out pad {pair_text(self._out_pad())}"
+        if self.groups != 1:
+            text += f", groups {self.groups}"
+        return text + ("" if self.bias else ", no bias")
+
+
+@register("zero_pad2d", "zero_pad", "pad")
+class ZeroPad2d(Layer):
+    """Zero padding (PyTorch ``nn.ZeroPad2d``; Keras ``ZeroPadding2D``); ``padding`` as for conv2d."""
+
+    op_kind = "none"
+
+    padding: PaddingSpec
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        c, h, w = feature_map(inputs[0])
+        if self.padding == "same":
+            raise LayerError("zero_pad2d needs explicit padding")
+        (top, bottom), (left, right) = self.padding
+        return (c, h + top + bottom, w + left + right)
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount(0)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost()
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return window_rf(fields[0], (1, 1), (1, 1), self.padding, (1, 1))
+
+    def short(self) -> str:
+        return f"pad {padding_text(self.padding)}"

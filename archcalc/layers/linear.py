@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from pydantic import PositiveInt
 
 from ..errors import LayerError
-from .base import Layer, ParamCount, RuleContext, Shape, register
+from ..receptive_field import RF
+from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, register
 
 
 @register("linear", "fc", "dense")
-class Linear(Layer):
-    """Fully connected layer on a vector (PyTorch ``nn.Linear``; Keras ``Dense``)."""
+class Linear(PointWise, Layer):
+    """Fully connected layer on a vector (PyTorch ``nn.Linear``; Keras ``Dense``).
+
+    Its input is a vector, whose field (set by ``flatten``) is already the whole input map.
+    """
+
+    op_kind = "linear"
 
     out: PositiveInt
     bias: bool = True
@@ -32,6 +38,9 @@ class Linear(Layer):
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         return ParamCount(self._features(inputs) * self.out + (self.out if self.bias else 0))
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(macs=self._features(inputs) * self.out, bias=self.out if self.bias else 0)
 
     def short(self) -> str:
         return f"{self.out}" + ("" if self.bias else ", no bias")

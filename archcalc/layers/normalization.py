@@ -6,16 +6,19 @@ from collections.abc import Sequence
 
 from pydantic import Field, PositiveInt
 
-from .base import Layer, ParameterFree, ParamCount, RuleContext, Shape, feature_map, register
+from .base import Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, feature_map, numel, register
 
 
 @register("batch_norm", "bn", "batchnorm")
-class BatchNorm(Layer):
+class BatchNorm(PointWise, Layer):
     """Batch normalization over channels (PyTorch ``BatchNorm2d``, or ``BatchNorm1d`` on a vector).
 
     Trainable: gamma and beta (C each) when ``affine``. Non-trainable: running mean and
     variance (C each) when ``track_running_stats``; see :mod:`archcalc.conventions`.
+    Full count at inference: a scale and a shift per element (the statistics folded in).
     """
+
+    op_kind = "bn"
 
     eps: float = Field(1e-5, gt=0)
     momentum: float = Field(0.1, ge=0, le=1)
@@ -29,16 +32,23 @@ class BatchNorm(Layer):
         channels = inputs[0][0]
         return ParamCount(2 * channels if self.affine else 0, 2 * channels if self.track_running_stats else 0)
 
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=2 * numel(output))
+
     def short(self) -> str:
         return "" if self.affine else "no affine"
 
 
 @register("lrn", "local_response_norm")
-class LocalResponseNorm(ParameterFree, Layer):
+class LocalResponseNorm(PointWise, ParameterFree, Layer):
     """Local response normalization across ``size`` neighbouring channels (AlexNet).
 
     Defaults are PyTorch's; AlexNet's paper uses size 5, alpha 1e-4, beta 0.75, k 2.
+    Full count per element: ``size`` squares and ``size − 1`` additions for the sum, then
+    scale, offset, power and division: 2·size + 3.
     """
+
+    op_kind = "none"
 
     size: PositiveInt = 5
     alpha: float = 1e-4
@@ -47,6 +57,9 @@ class LocalResponseNorm(ParameterFree, Layer):
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return feature_map(inputs[0])
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=(2 * self.size + 3) * numel(output))
 
     def short(self) -> str:
         return f"size {self.size}"

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 
 from pydantic import model_validator
 
+from fractions import Fraction
+
 from ..errors import LayerError
-from .base import Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, feature_map, pair_text, register
+from ..receptive_field import RF
+from .base import Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, feature_map, numel, pair_text, register
 from .conv import padding_text
-from .window import resolve_padding, slide
+from .window import resolve_padding, slide, window_rf
 
 
 class _WindowPool(ParameterFree, Layer):
@@ -29,10 +32,17 @@ class _WindowPool(ParameterFree, Layer):
     def _dilation_pair(self) -> tuple[int, int]:
         return (1, 1)
 
+    def _pad(self, inputs: Sequence[Shape]):
+        _, h, w = feature_map(inputs[0])
+        return resolve_padding(self.padding, (h, w), self.kernel, self.stride, self._dilation_pair())
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self._dilation_pair())
+
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, h, w = feature_map(inputs[0])
         dilation = self._dilation_pair()
-        pad = resolve_padding(self.padding, (h, w), self.kernel, self.stride, dilation)
+        pad = self._pad(inputs)
         for axis in range(2):
             k_eff = dilation[axis] * (self.kernel[axis] - 1) + 1
             if max(pad[axis]) > k_eff // 2:
@@ -54,9 +64,14 @@ class _WindowPool(ParameterFree, Layer):
 
 @register("max_pool2d", "max_pool", "maxpool")
 class MaxPool2d(_WindowPool):
-    """Max pooling (PyTorch ``nn.MaxPool2d``)."""
+    """Max pooling (PyTorch ``nn.MaxPool2d``). Full count: kh·kw − 1 comparisons per output."""
+
+    op_kind = "max_pool"
 
     dilation: Pair = (1, 1)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=numel(output) * (self.kernel[0] * self.kernel[1] - 1))
 
     def _dilation_pair(self) -> tuple[int, int]:
         return self.dilation
@@ -68,9 +83,22 @@ class MaxPool2d(_WindowPool):
 
 @register("avg_pool2d", "avg_pool", "avgpool")
 class AvgPool2d(_WindowPool):
-    """Average pooling (PyTorch ``nn.AvgPool2d``). ``count_include_pad`` changes values, not shapes."""
+    """Average pooling (PyTorch ``nn.AvgPool2d``). ``count_include_pad`` changes values, not shapes.
+
+    Full count: kh·kw − 1 additions and one division per output.
+    """
+
+    op_kind = "avg_pool"
 
     count_include_pad: bool = True
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=numel(output) * self.kernel[0] * self.kernel[1])
+
+
+def adaptive_windows(length: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: [floor(i·L/o), ceil((i+1)·L/o)) for each output i."""
+    return [((i * length) // out, -(-((i + 1) * length) // out)) for i in range(out)]
 
 
 class _AdaptivePool(ParameterFree, Layer):
@@ -80,28 +108,74 @@ class _AdaptivePool(ParameterFree, Layer):
         c, _, _ = feature_map(inputs[0])
         return (c, *self.output)
 
+    def _window_elements(self, inputs: Sequence[Shape]) -> int:
+        """Input elements summed over all windows (windows overlap when L % o != 0)."""
+        c, h, w = feature_map(inputs[0])
+        per_h = sum(end - start for start, end in adaptive_windows(h, self.output[0]))
+        per_w = sum(end - start for start, end in adaptive_windows(w, self.output[1]))
+        return c * per_h * per_w
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        _, h, w = feature_map(inputs[0])
+        axes = []
+        for axis, (length, out) in enumerate(((h, self.output[0]), (w, self.output[1]))):
+            windows = adaptive_windows(length, out)
+            kernel = max(end - start for start, end in windows)
+            if length % out:
+                ctx.warn(
+                    f"{'HW'[axis]}: adaptive windows of {length} → {out} vary in size and spacing; the field "
+                    f"uses the largest window ({kernel}) and the mean stride {length}/{out}"
+                )
+            stride = Fraction(length, out)
+            axes.append(fields[0].axes()[axis].window(kernel, stride, 0))
+        return RF(axes[0], axes[1])
+
     def short(self) -> str:
         return f"→ {self.output[0]}×{self.output[1]}"
 
 
 @register("adaptive_avg_pool2d", "adaptive_avg_pool")
 class AdaptiveAvgPool2d(_AdaptivePool):
-    """Average pooling to a fixed output size (PyTorch ``nn.AdaptiveAvgPool2d``)."""
+    """Average pooling to a fixed output size (PyTorch ``nn.AdaptiveAvgPool2d``).
+
+    Full count: per output, its window's additions and one division (window size in all).
+    """
+
+    op_kind = "adaptive_avg_pool"
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=self._window_elements(inputs))
 
 
 @register("adaptive_max_pool2d", "adaptive_max_pool")
 class AdaptiveMaxPool2d(_AdaptivePool):
-    """Max pooling to a fixed output size (PyTorch ``nn.AdaptiveMaxPool2d``)."""
+    """Max pooling to a fixed output size (PyTorch ``nn.AdaptiveMaxPool2d``); window − 1 comparisons."""
+
+    op_kind = "adaptive_max_pool"
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=self._window_elements(inputs) - numel(output))
 
 
 @register("global_avg_pool", "gap")
 class GlobalAvgPool(ParameterFree, Layer):
     """Average over all positions. Output is C×1×1, as PyTorch's AdaptiveAvgPool2d(1)
-    (Keras's GlobalAveragePooling2D drops the 1×1; add ``flatten`` for a vector)."""
+    (Keras's GlobalAveragePooling2D drops the 1×1; add ``flatten`` for a vector).
+    Full count: H·W − 1 additions and one division per channel. Its field is the union of
+    all positions' fields."""
+
+    op_kind = "adaptive_avg_pool"  # what PyTorch runs: AdaptiveAvgPool2d(1)
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, _, _ = feature_map(inputs[0])
         return (c, 1, 1)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=numel(inputs[0]))
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        _, h, w = feature_map(inputs[0])
+        return RF(fields[0].h.span(h), fields[0].w.span(w))
 
     def short(self) -> str:
         return "global"

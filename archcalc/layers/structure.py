@@ -1,4 +1,4 @@
-"""Layers that route tensors: the network input, flatten, concat, add."""
+"""Layers that route tensors: the network input, flatten, concat, add, multiply."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from ..errors import LayerError
-from .base import Layer, ParameterFree, RuleContext, Shape, register
+from ..receptive_field import INPUT_RF, RF, union
+from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, numel, register
 
 
 def shape_text(shape: Shape) -> str:
@@ -32,11 +33,18 @@ class Input(ParameterFree, Layer):
 
     min_inputs = 0
     max_inputs = 0
+    op_kind = "none"
 
     shape: InputShape
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return self.shape
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return INPUT_RF
 
     def short(self) -> str:
         return ""
@@ -44,24 +52,52 @@ class Input(ParameterFree, Layer):
 
 @register("flatten")
 class Flatten(ParameterFree, Layer):
-    """C×H×W → C·H·W, in PyTorch's (channel-major) order."""
+    """C×H×W → C·H·W, in PyTorch's (channel-major) order. A view: no new memory.
+
+    Every feature of the vector comes from some position, so the field of "the vector" is
+    the union over all positions, as for global pooling.
+    """
+
+    op_kind = "none"
+    is_view = True
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
-        size = 1
-        for dim in inputs[0]:
-            size *= dim
-        return (size,)
+        return (numel(inputs[0]),)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        if len(inputs[0]) != 3:
+            return fields[0]
+        _, h, w = inputs[0]
+        return RF(fields[0].h.span(h), fields[0].w.span(w))
 
     def short(self) -> str:
         return ""
 
 
-@register("concat", "concatenate")
-class Concat(ParameterFree, Layer):
-    """Concatenation along channels (Inception, DenseNet); spatial sizes must agree."""
+class _Merge(ParameterFree, Layer):
+    """A layer reading several tensors position by position: its field is their union."""
 
     min_inputs = 2
     max_inputs = None
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        merged, notes = union(list(fields))
+        for note in notes:
+            ctx.warn(f"receptive field: {note}")
+        return merged
+
+
+@register("concat", "concatenate")
+class Concat(_Merge):
+    """Concatenation along channels (Inception, DenseNet); spatial sizes must agree. A copy: no arithmetic."""
+
+    op_kind = "none"
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         first = inputs[0]
@@ -80,11 +116,13 @@ class Concat(ParameterFree, Layer):
 
 
 @register("add")
-class Add(ParameterFree, Layer):
-    """Element-wise sum (residual connections); all shapes must be equal."""
+class Add(_Merge):
+    """Element-wise sum (residual connections); all shapes must be equal. n − 1 additions per element."""
 
-    min_inputs = 2
-    max_inputs = None
+    op_kind = "add"
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=(len(inputs) - 1) * numel(output))
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         if any(shape != inputs[0] for shape in inputs[1:]):
@@ -93,6 +131,31 @@ class Add(ParameterFree, Layer):
                 hint="a residual add needs identical shapes; project the shortcut with a 1×1 conv of matching stride",
             )
         return inputs[0]
+
+    def short(self) -> str:
+        return ""
+
+
+@register("mul", "scale", "multiply")
+class Mul(_Merge):
+    """Element-wise product, broadcasting a C×1×1 input over H×W: the channel scaling of
+    squeeze-and-excitation blocks. One multiplication per output element per extra input."""
+
+    op_kind = "mul"
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        target = max(inputs, key=numel)
+        for shape in inputs:
+            broadcast = len(shape) == len(target) and shape[0] == target[0] and all(d in (1, t) for d, t in zip(shape[1:], target[1:]))
+            if not broadcast:
+                raise LayerError(
+                    "cannot multiply tensors of shapes " + ", ".join(shape_text(s) for s in inputs),
+                    hint="inputs must have equal shapes, or C×1×1 to scale each channel of a C×H×W input",
+                )
+        return target
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=(len(inputs) - 1) * numel(output))
 
     def short(self) -> str:
         return ""

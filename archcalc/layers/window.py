@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from ..conventions import Rounding, WindowAxis, same_padding, window_output
 from ..errors import LayerError
+from ..receptive_field import RF
 from .base import RuleContext
 
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -31,6 +32,15 @@ def resolve_padding(
             same_padding(hw[1], kernel[1], stride[1], dilation[1]),
         )
     return padding  # type: ignore[return-value]
+
+
+def window_rf(field: RF, kernel: tuple[int, int], stride: tuple[int, int], padding: Padding,
+              dilation: tuple[int, int]) -> RF:
+    """The field after a sliding window (conv, pooling, padding)."""
+    return RF(
+        field.h.window(kernel[0], stride[0], padding[0][0], dilation[0]),
+        field.w.window(kernel[1], stride[1], padding[1][0], dilation[1]),
+    )
 
 
 def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:

@@ -2,6 +2,6 @@
 
 from .columns import COLUMNS, DEFAULT_COLUMNS, Layout
 from .json_report import to_json, to_json_dict
-from .table import FORMATS, render
+from .table import FORMATS, TableOptions, render
 
-__all__ = ["COLUMNS", "DEFAULT_COLUMNS", "FORMATS", "Layout", "render", "to_json", "to_json_dict"]
+__all__ = ["COLUMNS", "DEFAULT_COLUMNS", "FORMATS", "Layout", "TableOptions", "render", "to_json", "to_json_dict"]

@@ -9,45 +9,91 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..analysis import Analysis
+from ..analysis import Analysis, LayerRow
 from ..conventions import Rounding
+from ..receptive_field import to_number
 
 SCHEMA = "archcalc.summary/1"
 
 
+def _rf(row: LayerRow) -> dict[str, list[int | float]]:
+    h, w = row.rf.h, row.rf.w
+    return {
+        "size": [to_number(h.size), to_number(w.size)],
+        "stride": [to_number(h.jump), to_number(w.jump)],
+        "padding": [to_number(h.padding), to_number(w.padding)],
+    }
+
+
+def _layer(row: LayerRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "type": row.type,
+        "inputs": list(row.inputs),
+        "scope": list(row.scope),
+        "output_shape": list(row.output_shape),
+        "params": row.params.total,
+        "trainable_params": row.params.trainable,
+        "non_trainable_params": row.params.non_trainable,
+        "macs": row.macs,
+        "flops": row.flops,
+        "bias_adds": row.ops.bias,
+        "other_ops": row.ops.other,
+        "activation_elems": row.activation_elems,
+        "activation_bytes": row.activation_bytes,
+        "rf": _rf(row),
+        "training_only": row.training_only,
+        "hparams": row.hparams,
+        "line": row.line,
+    }
+
+
+def _modules(analysis: Analysis) -> dict[str, dict[str, Any]]:
+    totals: dict[str, dict[str, Any]] = {
+        path: {"type": kind, "args": analysis.module_args.get(path, ""), "params": 0, "macs": 0, "flops": 0}
+        for path, kind in analysis.modules.items()
+    }
+    for row in analysis.rows:
+        for path in row.scope:
+            entry = totals[path]
+            entry["params"] += row.params.total
+            if not row.training_only:
+                entry["macs"] += row.macs
+                entry["flops"] += row.flops
+    return totals
+
+
 def to_json_dict(analysis: Analysis) -> dict[str, Any]:
     conventions = analysis.conventions
+    t = analysis.totals
     return {
         "schema": SCHEMA,
         "name": analysis.name,
         "file": analysis.file,
         "input_shape": list(analysis.input_shape),
+        "convention": conventions.flops,
         "conventions": {
             "output_size": "floor" if conventions.rounding is Rounding.FLOOR else "exact",
             "params": "trainable = torch parameters(); non_trainable = BatchNorm running mean/var",
+            "flops": conventions.flops,
+            "dtype": conventions.dtype,
+            "batch": conventions.batch,
             "notes": conventions.describe(),
         },
-        "layers": [
-            {
-                "name": row.name,
-                "type": row.type,
-                "inputs": list(row.inputs),
-                "scope": list(row.scope),
-                "output_shape": list(row.output_shape),
-                "params": row.params.total,
-                "trainable_params": row.params.trainable,
-                "non_trainable_params": row.params.non_trainable,
-                "hparams": row.hparams,
-                "line": row.line,
-            }
-            for row in analysis.rows
-        ],
-        "modules": analysis.modules,
+        "layers": [_layer(row) for row in analysis.rows],
+        "modules": _modules(analysis),
         "outputs": list(analysis.outputs),
         "totals": {
-            "params": analysis.totals.params,
-            "trainable_params": analysis.totals.trainable_params,
-            "non_trainable_params": analysis.totals.non_trainable_params,
+            "params": t.params,
+            "trainable_params": t.trainable_params,
+            "non_trainable_params": t.non_trainable_params,
+            "param_bytes": t.param_bytes,
+            "macs": t.macs,
+            "flops": t.flops,
+            "activation_elems": t.activation_elems,
+            "activation_bytes": t.activation_bytes,
+            "macs_with_training_only": t.macs_with_training_only,
+            "flops_with_training_only": t.flops_with_training_only,
         },
         "warnings": list(analysis.warnings),
     }

@@ -1,85 +1,142 @@
-"""Tables: text, Markdown and CSV renderings of an Analysis (tabulate does the layout)."""
+"""Tables: text, Markdown, CSV and LaTeX renderings of an Analysis (tabulate does the layout)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
 from ..analysis import Analysis
 from ..zoo import display_name
-from .columns import COLUMNS, DEFAULT_COLUMNS, Layout, format_shape
+from .columns import COLUMNS, DEFAULT_COLUMNS, Layout, format_bytes, format_shape
 from .json_report import to_json
+from .rows import DisplayRow, display_rows
+
+TRAINING_MARK = " †"
 
 
-def _cells(analysis: Analysis, columns: Sequence[str], layout: Layout, thousands: bool) -> list[list[object]]:
-    rows = []
-    for row in analysis.rows:
+@dataclass(frozen=True)
+class TableOptions:
+    columns: Sequence[str] = DEFAULT_COLUMNS
+    layout: Layout = Layout.CHW
+    depth: int | None = None
+    module_totals: bool = True
+
+
+def _cells(rows: Sequence[DisplayRow], options: TableOptions, human: bool) -> list[list[object]]:
+    table = []
+    for row in rows:
         cells: list[object] = []
-        for key in columns:
-            value = COLUMNS[key].value(row, layout)
-            cells.append(f"{value:,}" if thousands and COLUMNS[key].numeric else value)
-        rows.append(cells)
-    return rows
+        for key in options.columns:
+            column = COLUMNS[key]
+            value = column.value(row, options.layout)
+            if human and column.human is not None:
+                value = column.human(value)
+            elif human and column.numeric:
+                value = f"{value:,}"
+            if key == "name" and human and row.training_only:
+                value = f"{value}{TRAINING_MARK}"
+            cells.append(value)
+        table.append(cells)
+    return table
 
 
 def _footer(analysis: Analysis, layout: Layout) -> list[str]:
     t = analysis.totals
+    c = analysis.conventions
     lines = [
-        f"Total params:         {t.params:,}",
+        f"Total params:         {t.params:,}  ({format_bytes(t.param_bytes)} as {c.dtype})",
         f"Trainable params:     {t.trainable_params:,}",
         f"Non-trainable params: {t.non_trainable_params:,}",
-        f"Shapes are {layout.label}, batch axis omitted.",
-        "Conventions:",
+        f"MACs:                 {t.macs:,}",
+        f"{'FLOPs (' + c.flops + '):':<22}{t.flops:,}",
+        f"Activations:          {format_bytes(t.activation_bytes)}  ({t.activation_elems:,} values per input)",
     ]
-    return lines + [f"  {line}" for line in analysis.conventions.describe()]
+    if t.macs_with_training_only != t.macs:
+        lines.append(
+            f"With training-only{TRAINING_MARK.strip()} layers: MACs {t.macs_with_training_only:,}, "
+            f"FLOPs {t.flops_with_training_only:,} (the totals above are inference only)"
+        )
+    lines += [f"Shapes are {layout.label}, batch axis omitted.", "Conventions:"]
+    return lines + [f"  {line}" for line in c.describe()]
 
 
 def _title(analysis: Analysis, layout: Layout) -> str:
     return f"{analysis.name} — input {format_shape(analysis.input_shape, layout)} ({display_name(analysis.file)})"
 
 
-def render_text(analysis: Analysis, columns: Sequence[str], layout: Layout) -> str:
-    headers = [COLUMNS[key].header for key in columns]
-    align = ["right" if COLUMNS[key].numeric else "left" for key in columns]
-    table = tabulate(_cells(analysis, columns, layout, True), headers, tablefmt="simple", colalign=align, disable_numparse=True)
-    return "\n".join([_title(analysis, layout), "", table, "", *_footer(analysis, layout)]) + "\n"
+def _headers(analysis: Analysis, options: TableOptions) -> tuple[list[str], list[str]]:
+    headers = [COLUMNS[key].header(analysis.conventions) for key in options.columns]
+    align = ["right" if COLUMNS[key].numeric else "left" for key in options.columns]
+    return headers, align
 
 
-def render_markdown(analysis: Analysis, columns: Sequence[str], layout: Layout) -> str:
-    headers = [COLUMNS[key].header for key in columns]
-    align = ["right" if COLUMNS[key].numeric else "left" for key in columns]
-    cells = [[str(c).replace("|", "\\|") for c in row] for row in _cells(analysis, columns, layout, True)]
+def render_text(analysis: Analysis, options: TableOptions) -> str:
+    headers, align = _headers(analysis, options)
+    rows = display_rows(analysis, options.depth, options.module_totals)
+    table = tabulate(_cells(rows, options, True), headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    return "\n".join([_title(analysis, options.layout), "", table, "", *_footer(analysis, options.layout)]) + "\n"
+
+
+def render_markdown(analysis: Analysis, options: TableOptions) -> str:
+    headers, align = _headers(analysis, options)
+    rows = display_rows(analysis, options.depth, options.module_totals)
+    cells = [[str(c).replace("|", "\\|") for c in row] for row in _cells(rows, options, True)]
     table = tabulate(cells, headers, tablefmt="github", colalign=align, disable_numparse=True)
-    footer = _footer(analysis, layout)
-    body = [f"**{line.strip()}**" if i < 3 else line for i, line in enumerate(footer[:4])]
-    notes = [f"- {line.strip()}" for line in footer[5:]]
-    return "\n".join([f"### {_title(analysis, layout)}", "", table, "", *(f"{b}  " for b in body), "", "Conventions:", *notes]) + "\n"
+    footer = _footer(analysis, options.layout)
+    split = footer.index("Conventions:")
+    body = [f"**{line.strip()}**  " for line in footer[: split - 1]] + [footer[split - 1]]
+    notes = [f"- {line.strip()}" for line in footer[split + 1:]]
+    return "\n".join([f"### {_title(analysis, options.layout)}", "", table, "", *body, "", "Conventions:", *notes]) + "\n"
 
 
-def render_csv(analysis: Analysis, columns: Sequence[str], layout: Layout) -> str:
-    """One row per layer, raw integers; totals are in the text and JSON outputs."""
+def render_csv(analysis: Analysis, options: TableOptions) -> str:
+    """One row per layer (or module, with --depth), raw integers; no totals row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(_cells(analysis, columns, layout, False))
+    writer.writerow(options.columns)
+    writer.writerows(_cells(display_rows(analysis, options.depth, module_totals=False), options, False))
     return buffer.getvalue()
 
 
-def render_json(analysis: Analysis, columns: Sequence[str], layout: Layout) -> str:
+_LATEX_SYMBOLS = {"×": r"\ensuremath{\times}", "→": r"\ensuremath{\rightarrow}", "↑": r"\ensuremath{\uparrow}",
+                  "†": r"\ensuremath{^\dagger}", "γ": r"\ensuremath{\gamma}", "β": r"\ensuremath{\beta}"}
+
+
+def render_latex(analysis: Analysis, options: TableOptions) -> str:
+    """A booktabs table for papers (needs \\usepackage{booktabs}); totals as the last rows."""
+    headers, align = _headers(analysis, options)
+    rows = display_rows(analysis, options.depth, options.module_totals)
+    t = analysis.totals
+    totals = {"name": "Total", "params": f"{t.params:,}", "macs": f"{t.macs:,}", "flops": f"{t.flops:,}",
+              "memory": format_bytes(t.activation_bytes)}
+    cells = _cells(rows, options, True) + [[totals.get(key, "") for key in options.columns]]
+    table = tabulate(cells, headers, tablefmt="latex_booktabs", colalign=align, disable_numparse=True)
+    lines = table.splitlines()
+    lines.insert(len(lines) - 3, r"\midrule")  # before the totals row (then \bottomrule, \end{tabular})
+    table = "\n".join(lines)
+    for symbol, command in _LATEX_SYMBOLS.items():
+        table = table.replace(symbol, command)
+    caption = f"% {analysis.name}: " + "; ".join(analysis.conventions.describe()[2:4])
+    return caption + "\n" + table + "\n"
+
+
+def render_json(analysis: Analysis, options: TableOptions) -> str:
     return to_json(analysis)
 
 
-FORMATS: dict[str, Callable[[Analysis, Sequence[str], Layout], str]] = {
+FORMATS: dict[str, Callable[[Analysis, TableOptions], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "csv": render_csv,
     "json": render_json,
+    "latex": render_latex,
 }
 
 
-def render(analysis: Analysis, fmt: str = "text", columns: Sequence[str] = DEFAULT_COLUMNS, layout: Layout = Layout.CHW) -> str:
+def render(analysis: Analysis, fmt: str = "text", options: TableOptions | None = None) -> str:
     """The analysis as text in one of :data:`FORMATS`."""
-    return FORMATS[fmt](analysis, columns, layout)
+    return FORMATS[fmt](analysis, options or TableOptions())

@@ -1,0 +1,31 @@
+"""Operations of every layer, as a convention-neutral record (see archcalc.conventions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..conventions import OpRecord
+from ..graph import Node
+from ..layers.base import numel
+from .base import Pass
+
+
+class CostPass(Pass[OpRecord]):
+    """Each layer's ``cost`` rule, with the element counts conventions need."""
+
+    key = "cost"
+
+    def step(self, node: Node, inputs: Sequence[OpRecord]) -> OpRecord:
+        shapes = self.earlier["shape"]
+        in_shapes = [shapes[name] for name in node.inputs]
+        out = shapes[node.name]
+        cost = node.layer.cost(in_shapes, out)
+        return OpRecord(
+            kind=node.layer.op_kind,
+            macs=cost.macs,
+            bias=cost.bias,
+            other=cost.other,
+            in_elems=sum(numel(shape) for shape in in_shapes),
+            out_elems=numel(out),
+            trainable_params=self.earlier["params"][node.name].trainable,
+        )

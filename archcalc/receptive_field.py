@@ -1,0 +1,101 @@
+"""Receptive-field arithmetic, per axis (Araujo, Norris & Sim, Distill 2019).
+
+A unit's receptive field on one axis is described by three numbers, all in input pixels:
+
+- ``size`` r: how many input pixels it sees;
+- ``jump`` j: the effective stride, the distance between neighbouring units' fields;
+- ``padding`` P: the effective padding; the first unit sees input pixels
+  [−P, −P + r − 1], so its centre is at (r − 1)/2 − P.
+
+Through a window layer (kernel k, stride s, dilation d, left padding p)::
+
+    k_eff = d·(k − 1) + 1
+    r' = r + (k_eff − 1)·j      j' = j·s      P' = P + p·j
+
+A transposed convolution is a stride-1 convolution over its input upsampled by s (jump
+j/s) with padding d·(k − 1) − p, so jumps, and then sizes, may be fractions: values are
+exact :class:`fractions.Fraction` throughout. At a merge (add, concat) the field is the
+union of the inputs' fields; branches whose fields are not centred on the same pixel, or
+that have different jumps, are reported, never averaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class AxisRF:
+    """Receptive field of the units of one layer along one axis."""
+
+    size: Fraction
+    jump: Fraction
+    padding: Fraction
+
+    @property
+    def center(self) -> Fraction:
+        """Centre of the first unit's field, in input pixels."""
+        return (self.size - 1) / 2 - self.padding
+
+    def window(self, kernel: int, stride: int | Fraction, pad_before: int, dilation: int = 1) -> AxisRF:
+        k_eff = dilation * (kernel - 1) + 1
+        return AxisRF(self.size + (k_eff - 1) * self.jump, self.jump * stride, self.padding + pad_before * self.jump)
+
+    def transposed(self, kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisRF:
+        upsampled = AxisRF(self.size, self.jump / stride, self.padding)
+        return upsampled.window(kernel, 1, dilation * (kernel - 1) - pad_before, dilation)
+
+    def span(self, units: int) -> AxisRF:
+        """One unit that sees ``units`` neighbouring units at once (global pooling, flatten)."""
+        return AxisRF(self.size + (units - 1) * self.jump, self.jump * units, self.padding)
+
+
+IDENTITY = AxisRF(Fraction(1), Fraction(1), Fraction(0))
+
+
+@dataclass(frozen=True)
+class RF:
+    """Receptive field on both axes of a feature map (or of a vector's last feature map)."""
+
+    h: AxisRF
+    w: AxisRF
+
+    def axes(self) -> tuple[AxisRF, AxisRF]:
+        return (self.h, self.w)
+
+
+INPUT_RF = RF(IDENTITY, IDENTITY)
+
+
+def union(fields: list[RF]) -> tuple[RF, list[str]]:
+    """The union of merged fields, with a note for each axis where the inputs disagree."""
+    notes: list[str] = []
+    axes = []
+    for axis_name, parts in (("H", [f.h for f in fields]), ("W", [f.w for f in fields])):
+        lo = min(-p.padding for p in parts)
+        hi = max(-p.padding + p.size - 1 for p in parts)
+        jumps = {p.jump for p in parts}
+        centers = {p.center for p in parts}
+        if len(jumps) > 1:
+            notes.append(f"{axis_name}: inputs have different effective strides ({', '.join(fmt(j) for j in sorted(jumps))})")
+        if len(centers) > 1:
+            notes.append(
+                f"{axis_name}: input fields are not centred on the same pixel (centres "
+                f"{', '.join(fmt(c) for c in sorted(centers))}); the union spans {fmt(hi - lo + 1)} pixels"
+            )
+        axes.append(AxisRF(hi - lo + 1, min(jumps), -lo))
+    return RF(axes[0], axes[1]), notes
+
+
+def fmt(value: Fraction) -> str:
+    """An exact value for humans: '5', '2.5', or '1/3'."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    as_float = float(value)
+    return f"{as_float:g}" if Fraction(as_float).limit_denominator(1000) == value and value.denominator in (2, 4, 8) else str(value)
+
+
+def to_number(value: Fraction) -> int | float:
+    """JSON form: an int when whole."""
+    return value.numerator if value.denominator == 1 else float(value)
