@@ -76,23 +76,34 @@ def slide(
 
 
 def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext) -> None:
+    """Warn when a window leaves real input pixels unread at the end of an axis.
+
+    Not warned: a tail of padding only (ResNet's 3×3/2, padding 1, on 56), and kernels
+    smaller than their stride (a 1×1/2 projection skips every other pixel by design).
+    Under ``--strict`` any inexact division is an error (CS231n calls such hyper-parameters
+    invalid)."""
     inexact = [i for i in range(2) if axes[i].remainder]
     if not inexact:
         return
+    strict = ctx.conventions.rounding is Rounding.ERROR
     same_axes = len(inexact) == 2 and hw[0] == hw[1] and kernel[0] == kernel[1] and stride[0] == stride[1] \
         and padding[0] == padding[1] and dilation[0] == dilation[1]
     parts = []
     for i in inexact[:1] if same_axes else inexact:
         axis = "H and W" if same_axes else ("H" if i == 0 else "W")
         lost = "row and column" if same_axes else ("row" if i == 0 else "column")
-        rem = axes[i].remainder
-        parts.append(
-            f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])} is not an integer; "
-            f"floor gives {axes[i].size}, so the last {rem} input {lost}{'s' if rem > 1 else ''} "
-            f"{'are' if rem > 1 else 'is'} never read"
-        )
+        unread = axes[i].remainder - padding[i][1]  # the unread tail is padding first, then input
+        formula = f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])} is not an integer; floor gives {axes[i].size}"
+        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        if unread > 0 and k_eff >= stride[i]:  # with k < s, gaps between windows are by design
+            parts.append(f"{formula}, so the last {unread} input {lost}{'s' if unread > 1 else ''} "
+                         f"{'are' if unread > 1 else 'is'} never read")
+        elif strict:
+            parts.append(f"{formula} (only padding is left unread)")
+    if not parts:
+        return
     message = "; ".join(parts)
-    if ctx.conventions.rounding is Rounding.ERROR:
+    if strict:
         raise LayerError(
             f"the window does not tile its input: {message}",
             hint="change padding or stride so the division is exact, or drop --strict to floor like PyTorch",
