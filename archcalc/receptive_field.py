@@ -32,6 +32,7 @@ class AxisRF:
     size: Fraction
     jump: Fraction
     padding: Fraction
+    whole: bool = False  # the unit sees every input pixel (after global pooling, flatten, SE scaling)
 
     @property
     def center(self) -> Fraction:
@@ -40,15 +41,16 @@ class AxisRF:
 
     def window(self, kernel: int, stride: int | Fraction, pad_before: int, dilation: int = 1) -> AxisRF:
         k_eff = dilation * (kernel - 1) + 1
-        return AxisRF(self.size + (k_eff - 1) * self.jump, self.jump * stride, self.padding + pad_before * self.jump)
+        return AxisRF(self.size + (k_eff - 1) * self.jump, self.jump * stride, self.padding + pad_before * self.jump,
+                      self.whole)
 
     def transposed(self, kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisRF:
-        upsampled = AxisRF(self.size, self.jump / stride, self.padding)
+        upsampled = AxisRF(self.size, self.jump / stride, self.padding, self.whole)
         return upsampled.window(kernel, 1, dilation * (kernel - 1) - pad_before, dilation)
 
     def span(self, units: int) -> AxisRF:
-        """One unit that sees ``units`` neighbouring units at once (global pooling, flatten)."""
-        return AxisRF(self.size + (units - 1) * self.jump, self.jump * units, self.padding)
+        """One unit that sees all ``units`` positions of its input at once (global pooling, flatten)."""
+        return AxisRF(self.size + (units - 1) * self.jump, self.jump * units, self.padding, True)
 
 
 IDENTITY = AxisRF(Fraction(1), Fraction(1), Fraction(0))
@@ -68,15 +70,26 @@ class RF:
 INPUT_RF = RF(IDENTITY, IDENTITY)
 
 
-def union(fields: list[RF]) -> tuple[RF, list[str]]:
-    """The union of merged fields, with a note for each axis where the inputs disagree."""
+def union(fields: list[RF], broadcast: list[RF] | None = None) -> tuple[RF, list[str]]:
+    """The union of merged fields, with a note for each axis where the inputs disagree.
+
+    ``broadcast`` fields belong to inputs of one position (C×1×1) spread over the whole map
+    (squeeze-and-excitation): every output unit sees them, so they widen the union but have
+    no position to be aligned with. Fields that already see the whole input are not checked
+    for alignment either.
+    """
+    broadcast = broadcast or []
     notes: list[str] = []
     axes = []
-    for axis_name, parts in (("H", [f.h for f in fields]), ("W", [f.w for f in fields])):
-        lo = min(-p.padding for p in parts)
-        hi = max(-p.padding + p.size - 1 for p in parts)
-        jumps = {p.jump for p in parts}
-        centers = {p.center for p in parts}
+    for axis in range(2):
+        axis_name = "HW"[axis]
+        parts = [f.axes()[axis] for f in fields]
+        everything = parts + [f.axes()[axis] for f in broadcast]
+        lo = min(-p.padding for p in everything)
+        hi = max(-p.padding + p.size - 1 for p in everything)
+        positional = [p for p in parts if not p.whole]
+        jumps = {p.jump for p in positional}
+        centers = {p.center for p in positional}
         if len(jumps) > 1:
             notes.append(f"{axis_name}: inputs have different effective strides ({', '.join(fmt(j) for j in sorted(jumps))})")
         if len(centers) > 1:
@@ -84,7 +97,8 @@ def union(fields: list[RF]) -> tuple[RF, list[str]]:
                 f"{axis_name}: input fields are not centred on the same pixel (centres "
                 f"{', '.join(fmt(c) for c in sorted(centers))}); the union spans {fmt(hi - lo + 1)} pixels"
             )
-        axes.append(AxisRF(hi - lo + 1, min(jumps), -lo))
+        jump = min(jumps) if jumps else min(p.jump for p in parts)
+        axes.append(AxisRF(hi - lo + 1, jump, -lo, any(p.whole for p in everything)))
     return RF(axes[0], axes[1]), notes
 
 

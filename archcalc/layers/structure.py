@@ -157,5 +157,14 @@ class Mul(_Merge):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=(len(inputs) - 1) * numel(output))
 
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        """A C×1×1 input scales every position: its (global) field joins every unit's field."""
+        spread = [i for i, shape in enumerate(inputs) if numel(shape) < numel(output)]
+        local = [fields[i] for i in range(len(fields)) if i not in spread] or [fields[0]]
+        merged, notes = union(local, [fields[i] for i in spread])
+        for note in notes:
+            ctx.warn(f"receptive field: {note}")
+        return merged
+
     def short(self) -> str:
         return ""
