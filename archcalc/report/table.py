@@ -57,7 +57,7 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
     ]
     if t.macs_with_training_only != t.macs:
         lines.append(
-            f"With training-only{TRAINING_MARK.strip()} layers: MACs {t.macs_with_training_only:,}, "
+            f"With training-only{TRAINING_MARK} layers: MACs {t.macs_with_training_only:,}, "
             f"FLOPs {t.flops_with_training_only:,} (the totals above are inference only)"
         )
     lines += [f"Shapes are {layout.label}, batch axis omitted.", "Conventions:"]
@@ -117,11 +117,11 @@ def render_latex(analysis: Analysis, options: TableOptions) -> str:
     table = tabulate(cells, headers, tablefmt="latex_booktabs", colalign=align, disable_numparse=True)
     lines = table.splitlines()
     lines.insert(len(lines) - 3, r"\midrule")  # before the totals row (then \bottomrule, \end{tabular})
-    table = "\n".join(lines)
-    for symbol, command in _LATEX_SYMBOLS.items():
-        table = table.replace(symbol, command)
     caption = f"% {analysis.name}: " + "; ".join(analysis.conventions.describe()[2:4])
-    return caption + "\n" + table + "\n"
+    text = caption + "\n" + "\n".join(lines) + "\n"
+    for symbol, command in _LATEX_SYMBOLS.items():
+        text = text.replace(symbol, command)
+    return text
 
 
 def render_json(analysis: Analysis, options: TableOptions) -> str:

@@ -1,0 +1,99 @@
+"""What `summary` shows: chosen columns, modules collapsed or expanded with totals, LaTeX,
+and `compare`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from archcalc.report import TableOptions, render
+from archcalc.report.rows import display_rows
+from conftest import zoo
+
+
+def test_depth_0_collapses_each_module_into_one_row():
+    analysis = zoo("googlenet")
+    rows = {r.name: r for r in display_rows(analysis, depth=0, module_totals=False)}
+    module = [r for r in analysis.rows if r.scope[:1] == ("inception_3a",)]
+    assert rows["inception_3a"].kind == "module" and rows["inception_3a"].type == "inception"
+    assert rows["inception_3a"].params == sum(r.params.total for r in module) == 163_696  # 163,328 weights + 368 biases
+    assert rows["inception_3a"].macs == 128_049_152
+    assert rows["inception_3a"].output_shape == (256, 28, 28)
+    assert rows["aux1"].training_only
+    assert not any(name.startswith("inception_3a/") for name in rows)
+
+
+def test_expanded_modules_get_a_totals_row():
+    analysis = zoo("torchvision/resnet18")
+    rows = display_rows(analysis)
+    names = [r.name for r in rows]
+    i = names.index("layer1.0 (total)")
+    assert names[i - 1] == "layer1.0/add_relu"  # right after the module's last layer
+    total = rows[i]
+    assert total.kind == "total" and total.params == 2 * 36_864 + 2 * 4 * 64  # two 3x3 convs, two BNs (γ, β, mean, var)
+    # layer rows sum to the network totals; module totals rows are extra
+    assert sum(r.params for r in rows if r.kind == "layer") == analysis.totals.params
+
+
+def test_nested_module_totals_innermost_first():
+    analysis = zoo("torchvision/mobilenet_v2")
+    names = [r.name for r in display_rows(analysis)]
+    i = names.index("features.1/conv.0 (total)")
+    assert names[i - 1] == "features.1/conv.0/2"
+    j = names.index("features.1 (total)")
+    assert j > i
+
+
+def test_columns_option(cli):
+    out = cli("summary", "alexnet", "--format", "csv", "--columns", "name,macs,rf,rf_stride,rf_padding").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["name", "macs", "rf", "rf_stride", "rf_padding"]
+    conv2 = next(r for r in rows if r["name"] == "conv2")
+    # conv1 r=11 j=4; pool 3/2: r = 11 + 2*4 = 19, j = 8, P = 0; conv2 5x5 pad 2: r = 19 + 4*8 = 51, P = 2*8 = 16
+    assert (conv2["rf"], conv2["rf_stride"], conv2["rf_padding"]) == ("51", "8", "16")
+    assert int(conv2["macs"]) == 27 * 27 * 256 * 5 * 5 * 96
+
+
+def test_bad_column(cli):
+    result = cli("summary", "alexnet", "--columns", "name,flopz")
+    assert result.exit_code == 2 and "unknown column 'flopz'" in result.output
+
+
+def test_latex_booktabs(cli):
+    out = cli("summary", "lenet5", "--format", "latex").stdout
+    assert "\\toprule" in out and "\\bottomrule" in out
+    lines = out.splitlines()
+    total_line = next(line for line in lines if line.strip().startswith("Total"))
+    assert lines[lines.index(total_line) - 1] == "\\midrule"
+    assert "61,706" in total_line
+    assert "5\\ensuremath{\\times}5/1" in out  # '×' written for LaTeX
+    assert "×" not in out
+
+
+def test_training_only_rows_are_marked(cli):
+    out = cli("summary", "googlenet", "--depth", "0").stdout
+    assert "aux1 †" in out
+    assert "With training-only † layers: MACs 1,591,044,096" in out
+
+
+def test_memory_options(cli):
+    data = json.loads(cli("summary", "lenet5", "--format", "json", "--dtype", "float16", "--batch", "4").stdout)
+    c1 = next(layer for layer in data["layers"] if layer["name"] == "C1")
+    assert c1["activation_elems"] == 6 * 28 * 28 and c1["activation_bytes"] == 6 * 28 * 28 * 4 * 2
+    assert data["conventions"]["dtype"] == "float16" and data["conventions"]["batch"] == 4
+
+
+def test_compare_ratios(cli):
+    data = json.loads(cli("compare", "vgg_a", "vgg_e", "--format", "json").stdout)
+    assert [d["spec"] for d in data] == ["vgg_a", "vgg_e"]
+    assert data[0]["params_ratio"] == 1.0
+    assert data[1]["params_ratio"] == round(143_667_240 / 132_863_336, 6)
+    assert data[1]["macs_ratio"] == round(19_632_062_464 / 7_609_090_048, 6)  # torchvision _ops 19.632 / 7.609
+    text = cli("compare", "inception_naive", "inception_bottleneck").stdout
+    assert "854,196,224" in text and "271,351,808" in text and "0.318" in text  # 271.35 / 854.20
+
+
+def test_render_is_a_pure_function_of_the_analysis():
+    analysis = zoo("alexnet")
+    assert render(analysis, "text", TableOptions()) == render(analysis, "text", TableOptions())
