@@ -1,10 +1,14 @@
-"""The ``archcalc`` command line. Errors become one message and exit status 1, here only."""
+"""The ``archcalc`` command line. Errors become one message and exit status 1, here only.
+
+Commands import what they need inside their functions: ``archcalc zoo`` should not pay for
+the analysis machinery, nor ``archcalc --help`` for anything.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,8 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -209,5 +215,16 @@ def _default_text(value: Any) -> str:
     return str(value)
 
 
+def run() -> None:
+    """The console-script entry point.
+
+    A summary is a short-lived process that allocates many small objects and frees them by
+    reference counting; the cyclic garbage collector only costs time here (about a tenth of
+    a ResNet-152 summary), so the command runs without it. Library use is unaffected.
+    """
+    gc.disable()
+    main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())

@@ -25,7 +25,7 @@ ArgValue = int | float | bool | str | list | None
 class ModuleDef(BaseModel):
     """A reusable, parametrized group of layers (an Inception module, a residual block)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str | None = None
     args: list[str] | dict[str, ArgValue] = Field(default_factory=list)
@@ -41,7 +41,7 @@ class ModuleDef(BaseModel):
 class SpecModel(BaseModel):
     """The top level of a spec file (see docs/spec.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     description: str | None = None
