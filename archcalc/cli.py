@@ -96,6 +96,12 @@ def _flop_choices() -> list[str]:
     return list(FLOP_PRESETS)
 
 
+def _dtype_choices() -> list[str]:
+    from .conventions import DTYPE_BYTES
+
+    return list(DTYPE_BYTES)
+
+
 def _analysis_options(command: Any) -> Any:
     """Options shared by every command that analyzes specs."""
     options = [
@@ -106,7 +112,7 @@ def _analysis_options(command: Any) -> Any:
                      help="A window that does not tile its input is an error (CS231n), not a warning."),
         click.option("--convention", "convention", type=click.Choice(_flop_choices()), default="torch", show_default=True,
                      help="What the FLOPs column counts; --conventions lists them all."),
-        click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "float64", "int8"]),
+        click.option("--dtype", type=click.Choice(_dtype_choices()),
                      default="float32", show_default=True, help="Bytes per value for memory."),
         click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory."),
     ]

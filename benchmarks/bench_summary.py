@@ -10,6 +10,7 @@ Targets on the 2-core development machine: the ResNet-152 summary within 0.25 s 
 
 from __future__ import annotations
 
+import gc
 import resource
 import statistics
 import subprocess
@@ -28,13 +29,18 @@ def generated_spec(n_layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def time_in_process(n_layers: int, repeats: int = 3) -> float:
+def time_in_process(n_layers: int, collect: bool, repeats: int = 3) -> float:
+    """Best time to load, build and analyze; ``collect=False`` runs as the CLI does (no cyclic GC)."""
     text = generated_spec(n_layers)
     samples = []
     for _ in range(repeats):
+        gc.collect()
+        if not collect:
+            gc.disable()
         start = time.perf_counter()
         analyze(build_graph(load_spec_text(text)))
         samples.append(time.perf_counter() - start)
+        gc.enable()
     return min(samples)
 
 
@@ -53,9 +59,11 @@ def main() -> None:
     median, best, rss = time_process(["summary", "resnet152"])
     print(f"archcalc summary resnet152 (whole process): median {median * 1000:.0f} ms, best {best * 1000:.0f} ms "
           f"wall; {rss:.0f} MB peak RSS")
-    for n in (100, 1_000, 10_000):
-        seconds = time_in_process(n)
-        print(f"{n:>6} layers in process: {seconds * 1000:8.1f} ms  ({seconds / n * 1e6:.1f} µs/layer)")
+    for collect in (True, False):
+        label = "library (GC on)" if collect else "as the CLI (GC off)"
+        for n in (100, 1_000, 10_000):
+            seconds = time_in_process(n, collect)
+            print(f"{label:>20}: {n:>6} layers {seconds * 1000:8.1f} ms  ({seconds / n * 1e6:.1f} µs/layer)")
 
 
 if __name__ == "__main__":
