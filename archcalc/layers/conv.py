@@ -22,6 +22,16 @@ def padding_text(padding: object) -> str:
     return f"({top},{bottom})×({left},{right})"
 
 
+def check_groups(channels_in: int, channels_out: int, groups: int) -> None:
+    """Grouped convolutions split both channel counts evenly (PyTorch's rule)."""
+    for what, count in (("input channels", channels_in), ("output channels", channels_out)):
+        if count % groups:
+            raise LayerError(
+                f"groups={groups} does not divide the {count} {what}",
+                hint="groups must divide both the input and the output channel counts",
+            )
+
+
 @register("conv2d", "conv")
 class Conv2d(Layer):
     """2-D convolution (PyTorch ``nn.Conv2d``; Keras ``Conv2D``).
@@ -42,12 +52,7 @@ class Conv2d(Layer):
 
     def _channels(self, inputs: Sequence[Shape]) -> int:
         channels = feature_map(inputs[0])[0]
-        for what, count in (("input channels", channels), ("output channels", self.out)):
-            if count % self.groups:
-                raise LayerError(
-                    f"groups={self.groups} does not divide the {count} {what}",
-                    hint="groups must divide both the input and the output channel counts",
-                )
+        check_groups(channels, self.out, self.groups)
         return channels
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
@@ -115,9 +120,7 @@ class ConvTranspose2d(Layer):
         if self.padding == "same":
             raise LayerError("'same' padding is not defined for a transposed convolution",
                              hint="give explicit padding (and output_padding)")
-        for what, count in (("input channels", c), ("output channels", self.out)):
-            if count % self.groups:
-                raise LayerError(f"groups={self.groups} does not divide the {count} {what}")
+        check_groups(c, self.out, self.groups)
         for axis in range(2):
             if not 0 <= self._out_pad()[axis] < max(self.stride[axis], self.dilation[axis]):
                 raise LayerError("output_padding must be smaller than the stride or the dilation (PyTorch's rule)")
