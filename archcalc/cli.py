@@ -129,10 +129,8 @@ def _conventions(strict: bool, convention: str, dtype: str, batch: int):
 
 def _analyze(spec: str, input_shape, sets, conventions):
     from .analysis import analyze
-    from .api import load
-    from .graph import build_graph
 
-    return analyze(build_graph(load(spec, input_shape, sets)), conventions)
+    return analyze(_graph(spec, input_shape, sets), conventions)
 
 
 @main.command()
@@ -182,6 +180,64 @@ def compare(specs: tuple[str, ...], fmt: str, input_shape, sets, strict: bool, c
     conventions = _conventions(strict, convention, dtype, batch)
     analyses = [_analyze(spec, input_shape, sets, conventions) for spec in specs]
     _write(render_compare(analyses, specs, fmt), output)
+
+
+@main.command()
+@click.argument("spec", required=False)
+@click.option("--all", "all_specs", is_flag=True, help="Verify every built-in spec.")
+@click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape.")
+@click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
+              help="Override an argument the spec declares (repeatable).")
+def verify(spec: str | None, all_specs: bool, input_shape, sets) -> None:
+    """Check every layer's shape, parameters and MACs against PyTorch (needs the torch extra).
+
+    The spec is lowered on PyTorch's meta device (no memory, no weights) and run once; MACs
+    come from torch.utils.flop_counter.FlopCounterMode. Exits 1 on any mismatch.
+    """
+    from tabulate import tabulate
+
+    from .backends.verify import verify as run_verify
+    from .zoo import zoo_entries
+
+    if all_specs == (spec is not None):
+        raise click.UsageError("give one SPEC, or --all")
+    names = [entry.name for entry in zoo_entries()] if all_specs else [spec]
+    failed = 0
+    for name in names:
+        report = run_verify(_graph(name, input_shape, sets))
+        if report.ok:
+            click.echo(f"ok    {name}: {report.layers} layers agree with PyTorch (shape, parameters, MACs)")
+            continue
+        failed += 1
+        click.echo(f"FAIL  {name}: {len(report.mismatches)} mismatches")
+        rows = [(m.layer, m.quantity, m.archcalc, m.pytorch) for m in report.mismatches]
+        click.echo(tabulate(rows, ["layer", "quantity", "archcalc", "PyTorch"], tablefmt="simple"))
+    if len(names) > 1:
+        click.echo(f"{len(names) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The Python file to write, e.g. model.py.")
+@click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape.")
+@click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
+              help="Override an argument the spec declares (repeatable).")
+def export(spec: str, output: Path, input_shape, sets) -> None:
+    """Write SPEC as a standalone PyTorch source file (needs only torch to run)."""
+    from .backends.export import export_source
+
+    _write(export_source(_graph(spec, input_shape, sets)), output)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _graph(spec: str, input_shape, sets):
+    from .api import load
+    from .graph import build_graph
+
+    return build_graph(load(spec, input_shape, sets))
 
 
 @main.command()

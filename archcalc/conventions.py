@@ -172,24 +172,25 @@ def window_output(
 ) -> WindowAxis:
     """Output length of a window sliding over one axis (see the module docstring).
 
-    Raises ValueError when the (dilated) kernel is larger than the padded input;
-    callers turn that into a located error.
+    In ceil mode the last window may overhang the end of the padded input by up to
+    stride − 1 pixels, as long as it starts inside the input or its left padding (PyTorch).
+    Raises ValueError when no window fits; callers turn that into a located error.
     """
     span = length + pad_before + pad_after - dilation * (kernel - 1) - 1
-    if span < 0:
+    if ceil_mode:
+        out = (span + stride - 1) // stride + 1
+        if (out - 1) * stride >= length + pad_before:
+            out -= 1
+        remainder = 0
+    else:
+        out = span // stride + 1
+        remainder = span % stride
+    if out < 1:
         raise ValueError(
             f"kernel {kernel}"
             + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
             + f" does not fit an input of {length} with padding {pad_before}+{pad_after}"
         )
-    out, remainder = divmod(span, stride)
-    out += 1
-    if ceil_mode and remainder:
-        out += 1
-        # PyTorch: the last window must start inside the input or the left padding.
-        if (out - 1) * stride >= length + pad_before:
-            out -= 1
-        remainder = 0
     return WindowAxis(out, remainder, span)
 
 

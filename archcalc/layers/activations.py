@@ -4,28 +4,33 @@ The 'full' convention counts ``flops_per_element`` ops per element, taking each 
 function (max, exp, tanh, erf) as one op: relu max(0, x) = 1; sigmoid 1/(1 + exp(−x)) = 3;
 silu x·sigmoid(x) = 4; and so on, as each class says. Dropout is the identity at inference.
 ``op_kind`` 'relu' marks the module family ptflops counts (ReLU, ReLU6, LeakyReLU, ELU).
+Each class lowers to the ``torch.nn`` module named by ``torch_class``, its fields being
+that module's arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import ClassVar
 
 from pydantic import Field
 
-from .base import Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, numel, register
+from .base import Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, TorchOp, numel, register, torch_module
 
 
 class _ElementWise(PointWise, ParameterFree, Layer):
     op_kind = "act"
     flops_per_element: ClassVar[int] = 1
+    torch_class: ClassVar[str] = ""
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return inputs[0]
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self.flops_per_element * numel(output))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module(self.torch_class, **self.model_dump())
 
     def short(self) -> str:
         return ""
@@ -36,6 +41,7 @@ class ReLU(_ElementWise):
     """max(0, x)."""
 
     op_kind = "relu"
+    torch_class = "ReLU"
 
 
 @register("relu6")
@@ -44,6 +50,7 @@ class ReLU6(_ElementWise):
 
     op_kind = "relu"
     flops_per_element = 2
+    torch_class = "ReLU6"
 
 
 @register("leaky_relu")
@@ -52,6 +59,7 @@ class LeakyReLU(_ElementWise):
 
     op_kind = "relu"
     flops_per_element = 2
+    torch_class = "LeakyReLU"
 
     negative_slope: float = 0.01
 
@@ -65,6 +73,7 @@ class ELU(_ElementWise):
 
     op_kind = "relu"
     flops_per_element = 4
+    torch_class = "ELU"
 
     alpha: float = 1.0
 
@@ -74,11 +83,14 @@ class Sigmoid(_ElementWise):
     """1 / (1 + exp(−x)): exp, addition, division."""
 
     flops_per_element = 3
+    torch_class = "Sigmoid"
 
 
 @register("tanh")
 class Tanh(_ElementWise):
     """Hyperbolic tangent (one elementary function)."""
+
+    torch_class = "Tanh"
 
 
 @register("gelu")
@@ -86,6 +98,7 @@ class GELU(_ElementWise):
     """x·Φ(x) = x·(1 + erf(x/√2))/2: division, erf, addition, two multiplications."""
 
     flops_per_element = 5
+    torch_class = "GELU"
 
 
 @register("silu", "swish")
@@ -93,6 +106,7 @@ class SiLU(_ElementWise):
     """x·sigmoid(x): a sigmoid and a multiplication."""
 
     flops_per_element = 4
+    torch_class = "SiLU"
 
 
 @register("hardswish")
@@ -100,6 +114,7 @@ class Hardswish(_ElementWise):
     """x·relu6(x + 3)/6 (MobileNet v3): addition, max, min, multiplication, division."""
 
     flops_per_element = 5
+    torch_class = "Hardswish"
 
 
 @register("hardsigmoid")
@@ -107,6 +122,7 @@ class Hardsigmoid(_ElementWise):
     """relu6(x + 3)/6: addition, max, min, division."""
 
     flops_per_element = 4
+    torch_class = "Hardsigmoid"
 
 
 @register("softmax")
@@ -115,6 +131,9 @@ class Softmax(_ElementWise):
 
     flops_per_element = 3
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Softmax", dim=1)
+
 
 @register("dropout")
 class Dropout(_ElementWise):
@@ -122,6 +141,7 @@ class Dropout(_ElementWise):
 
     op_kind = "none"
     flops_per_element = 0
+    torch_class = "Dropout"
 
     p: float = Field(0.5, ge=0, lt=1)
 

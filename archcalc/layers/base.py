@@ -56,6 +56,33 @@ class Cost(NamedTuple):
 NO_COST = Cost()
 
 
+@dataclass(frozen=True)
+class TorchModule:
+    """One ``torch.nn`` module to build: its class name in ``torch.nn`` and constructor arguments."""
+
+    cls: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class TorchOp:
+    """How a layer runs in PyTorch, described without importing torch.
+
+    ``modules`` are applied in order to the single input (an ``nn.Sequential`` when there are
+    several, e.g. explicit padding before a window); ``merge`` names the tensor operation
+    that combines several inputs ('cat' on channels, 'add', 'mul'). Neither: the identity.
+    The torch backend builds modules from this, and ``archcalc export`` writes it as source.
+    """
+
+    modules: tuple[TorchModule, ...] = ()
+    merge: str | None = None
+
+
+def torch_module(cls: str, **kwargs: Any) -> TorchOp:
+    """A TorchOp of a single module."""
+    return TorchOp((TorchModule(cls, tuple(kwargs.items())),))
+
+
 @dataclass
 class RuleContext:
     """What a rule may consult besides its inputs, and where it reports warnings."""
@@ -173,8 +200,12 @@ class Layer(BaseModel):
         """The receptive field of this layer's units, given its inputs' fields."""
         raise NotImplementedError
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        """How to run this layer in PyTorch (see :class:`TorchOp`)."""
+        raise NotImplementedError
 
-RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field")
+
+RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op")
 """The rules every registered layer type must implement (checked by a test)."""
 
 

@@ -8,8 +8,9 @@ from pydantic import PositiveInt
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, feature_map, numel, pair_text, register
-from .window import resolve_padding, slide, window_rf
+from .base import (Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, numel, pair_text,
+                   register, torch_module)
+from .window import resolve_padding, slide, window_rf, windowed_torch_op
 
 
 def padding_text(padding: object) -> str:
@@ -76,6 +77,12 @@ class Conv2d(Layer):
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self.dilation)
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return windowed_torch_op(
+            "Conv2d", self._pad(inputs), in_channels=self._channels(inputs), out_channels=self.out,
+            kernel_size=self.kernel, stride=self.stride, dilation=self.dilation, groups=self.groups, bias=self.bias,
+        )
 
     def short(self) -> str:
         text = f"{self.kernel[0]}×{self.kernel[1]}/{pair_text(self.stride)}, {self.out}"
@@ -153,6 +160,18 @@ class ConvTranspose2d(Layer):
         ]
         return RF(axes[0], axes[1])
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        c, _, _ = self._check(inputs)
+        (top, bottom), (left, right) = self.padding
+        if top != bottom or left != right:
+            raise LayerError("PyTorch's ConvTranspose2d has no asymmetric padding",
+                             hint="use symmetric padding and output_padding for the extra pixel")
+        return torch_module(
+            "ConvTranspose2d", in_channels=c, out_channels=self.out, kernel_size=self.kernel, stride=self.stride,
+            padding=(top, left), output_padding=self._out_pad(), groups=self.groups, bias=self.bias,
+            dilation=self.dilation,
+        )
+
     def short(self) -> str:
         text = f"{self.kernel[0]}×{self.kernel[1]}/{pair_text(self.stride)}↑, {self.out}"
         if self.padding != ((0, 0), (0, 0)):
@@ -187,6 +206,10 @@ class ZeroPad2d(Layer):
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], (1, 1), (1, 1), self.padding, (1, 1))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        (top, bottom), (left, right) = self.padding
+        return torch_module("ZeroPad2d", padding=(left, right, top, bottom))
 
     def short(self) -> str:
         return f"pad {padding_text(self.padding)}"

@@ -8,7 +8,7 @@ from pydantic import PositiveInt
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, register
+from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, register, torch_module
 
 
 @register("linear", "fc", "dense")
@@ -41,6 +41,9 @@ class Linear(PointWise, Layer):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(macs=self._features(inputs) * self.out, bias=self.out if self.bias else 0)
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Linear", in_features=self._features(inputs), out_features=self.out, bias=self.bias)
 
     def short(self) -> str:
         return f"{self.out}" + ("" if self.bias else ", no bias")

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from pydantic import Field, PositiveInt
 
-from .base import Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, feature_map, numel, register
+from .base import (Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, numel,
+                   register, torch_module)
 
 
 @register("batch_norm", "bn", "batchnorm")
@@ -35,6 +36,11 @@ class BatchNorm(PointWise, Layer):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=2 * numel(output))
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("BatchNorm2d" if len(inputs[0]) == 3 else "BatchNorm1d", num_features=inputs[0][0],
+                            eps=self.eps, momentum=self.momentum, affine=self.affine,
+                            track_running_stats=self.track_running_stats)
+
     def short(self) -> str:
         return "" if self.affine else "no affine"
 
@@ -60,6 +66,9 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=(2 * self.size + 3) * numel(output))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("LocalResponseNorm", size=self.size, alpha=self.alpha, beta=self.beta, k=self.k)
 
     def short(self) -> str:
         return f"size {self.size}"

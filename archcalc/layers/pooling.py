@@ -10,9 +10,10 @@ from fractions import Fraction
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, feature_map, numel, pair_text, register
+from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, numel, pair_text,
+                   register, torch_module)
 from .conv import padding_text
-from .window import resolve_padding, slide, window_rf
+from .window import resolve_padding, slide, window_rf, windowed_torch_op
 
 
 class _WindowPool(ParameterFree, Layer):
@@ -44,10 +45,10 @@ class _WindowPool(ParameterFree, Layer):
         dilation = self._dilation_pair()
         pad = self._pad(inputs)
         for axis in range(2):
-            k_eff = dilation[axis] * (self.kernel[axis] - 1) + 1
-            if max(pad[axis]) > k_eff // 2:
+            # PyTorch's rule uses the kernel, not the dilated kernel: pad <= kernel // 2.
+            if max(pad[axis]) > self.kernel[axis] // 2:
                 raise LayerError(
-                    f"padding {max(pad[axis])} is more than half the kernel {k_eff}",
+                    f"padding {max(pad[axis])} is more than half the kernel {self.kernel[axis]}",
                     hint="PyTorch rejects pooling padding above kernel/2: a window would see only padding",
                 )
         oh, ow = slide((h, w), self.kernel, self.stride, pad, dilation, ctx, self.ceil_mode)
@@ -73,6 +74,10 @@ class MaxPool2d(_WindowPool):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=numel(output) * (self.kernel[0] * self.kernel[1] - 1))
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return windowed_torch_op("MaxPool2d", self._pad(inputs), float("-inf"), kernel_size=self.kernel,
+                                 stride=self.stride, dilation=self.dilation, ceil_mode=self.ceil_mode)
+
     def _dilation_pair(self) -> tuple[int, int]:
         return self.dilation
 
@@ -94,6 +99,10 @@ class AvgPool2d(_WindowPool):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=numel(output) * self.kernel[0] * self.kernel[1])
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return windowed_torch_op("AvgPool2d", self._pad(inputs), kernel_size=self.kernel, stride=self.stride,
+                                 ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad)
 
 
 def adaptive_windows(length: int, out: int) -> list[tuple[int, int]]:
@@ -146,6 +155,9 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs))
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("AdaptiveAvgPool2d", output_size=self.output)
+
 
 @register("adaptive_max_pool2d", "adaptive_max_pool")
 class AdaptiveMaxPool2d(_AdaptivePool):
@@ -155,6 +167,9 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs) - numel(output))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("AdaptiveMaxPool2d", output_size=self.output)
 
 
 @register("global_avg_pool", "gap")
@@ -172,6 +187,9 @@ class GlobalAvgPool(ParameterFree, Layer):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=numel(inputs[0]))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("AdaptiveAvgPool2d", output_size=1)
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         _, h, w = feature_map(inputs[0])

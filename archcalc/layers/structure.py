@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 
 from ..errors import LayerError
 from ..receptive_field import INPUT_RF, RF, union
-from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, numel, register
+from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, numel, register, torch_module
 
 
 def shape_text(shape: Shape) -> str:
@@ -46,6 +46,9 @@ class Input(ParameterFree, Layer):
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return INPUT_RF
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return TorchOp()  # the network's input tensor itself
+
     def short(self) -> str:
         return ""
 
@@ -73,6 +76,9 @@ class Flatten(ParameterFree, Layer):
         _, h, w = inputs[0]
         return RF(fields[0].h.span(h), fields[0].w.span(w))
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Flatten")
+
     def short(self) -> str:
         return ""
 
@@ -95,6 +101,9 @@ class Concat(_Merge):
     """Concatenation along channels (Inception, DenseNet); spatial sizes must agree. A copy: no arithmetic."""
 
     op_kind = "none"
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return TorchOp(merge="cat")
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST
@@ -121,6 +130,9 @@ class Add(_Merge):
 
     op_kind = "add"
 
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return TorchOp(merge="add")
+
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=(len(inputs) - 1) * numel(output))
 
@@ -142,6 +154,9 @@ class Mul(_Merge):
     squeeze-and-excitation blocks. One multiplication per output element per extra input."""
 
     op_kind = "mul"
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return TorchOp(merge="mul")
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         target = max(inputs, key=numel)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from ..conventions import Rounding, WindowAxis, same_padding, window_output
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import RuleContext
+from .base import RuleContext, TorchModule, TorchOp
 
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
@@ -41,6 +41,17 @@ def window_rf(field: RF, kernel: tuple[int, int], stride: tuple[int, int], paddi
         field.h.window(kernel[0], stride[0], padding[0][0], dilation[0]),
         field.w.window(kernel[1], stride[1], padding[1][0], dilation[1]),
     )
+
+
+def windowed_torch_op(cls: str, padding: Padding, pad_value: float = 0.0, **kwargs) -> TorchOp:
+    """A window module with PyTorch's symmetric ``padding=(ph, pw)``, or, where the padding
+    is asymmetric ('same' with an even window, explicit per-side padding), an explicit pad
+    module (filled with ``pad_value``) before the window with ``padding=0``."""
+    (top, bottom), (left, right) = padding
+    if top == bottom and left == right:
+        return TorchOp((TorchModule(cls, (*kwargs.items(), ("padding", (top, left)))),))
+    pad = TorchModule("ConstantPad2d", (("padding", (left, right, top, bottom)), ("value", pad_value)))
+    return TorchOp((pad, TorchModule(cls, (*kwargs.items(), ("padding", (0, 0))))))
 
 
 def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
