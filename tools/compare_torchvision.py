@@ -1,0 +1,98 @@
+"""Compare the specs/torchvision/ specs with torchvision's own models.
+
+For each spec: the lowered module (archcalc.backends.torch) and torchvision's model, both
+built on the meta device, must agree on the parameter count, the state_dict keys, the output
+shape in eval mode and the FlopCounterMode total (eval mode, batch 1), and archcalc's own
+analysis must give the same parameters and MACs. With --numerics, both are also built on the
+CPU, torchvision's (randomly initialised) weights are loaded into the lowered module
+(strict), and the two outputs on one random image must agree to 1e-4.
+
+torchvision is large and not a dependency; run this by hand where it is installed:
+
+    pip install torchvision && pip install -e . && python tools/compare_torchvision.py [--numerics]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+import torchvision
+from torch.utils.flop_counter import FlopCounterMode
+
+from archcalc import analyze, build_graph, load
+from archcalc.backends.torch import to_module
+from archcalc.zoo import zoo_entries
+
+# Constructor arguments that give the model the documented weights ship with.
+KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
+          "inception_v3": {"aux_logits": True, "init_weights": False}}
+
+
+def total_flops(model: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    model.eval()
+    with FlopCounterMode(display=False) as counter:
+        y = model(torch.empty(1, *shape, device="meta"))
+    y = y[0] if isinstance(y, tuple) else y
+    return counter.get_total_flops(), tuple(y.shape)
+
+
+def compare(name: str) -> list[str]:
+    tv_name = name.removeprefix("torchvision/")
+    graph = build_graph(load(name))
+    analysis = analyze(graph)
+    with torch.device("meta"):
+        ours = to_module(graph)
+        theirs = getattr(torchvision.models, tv_name)(weights=None, **KWARGS.get(tv_name, {}))
+    shape = analysis.input_shape
+    problems = []
+    ours_params = sum(p.numel() for p in ours.parameters())
+    theirs_params = sum(p.numel() for p in theirs.parameters())
+    if not ours_params == theirs_params == analysis.totals.trainable_params:
+        problems.append(f"params: archcalc {analysis.totals.trainable_params}, lowered {ours_params}, "
+                        f"torchvision {theirs_params}")
+    if list(ours.state_dict()) != list(theirs.state_dict()):
+        missing = sorted(set(theirs.state_dict()) - set(ours.state_dict()))[:3]
+        extra = sorted(set(ours.state_dict()) - set(theirs.state_dict()))[:3]
+        problems.append(f"state_dict keys differ (order or names): missing {missing}, extra {extra}")
+    ours_flops, ours_shape = total_flops(ours, shape)
+    theirs_flops, theirs_shape = total_flops(theirs, shape)
+    if ours_shape != theirs_shape:
+        problems.append(f"output shape: {ours_shape} vs {theirs_shape}")
+    if not ours_flops == theirs_flops == 2 * analysis.totals.macs:
+        problems.append(f"FlopCounterMode: lowered {ours_flops}, torchvision {theirs_flops}, "
+                        f"archcalc 2 x MACs {2 * analysis.totals.macs}")
+    return problems
+
+
+def compare_numerics(name: str) -> list[str]:
+    """Same weights in both models, same input: the same output."""
+    tv_name = name.removeprefix("torchvision/")
+    torch.manual_seed(0)
+    ours = to_module(name).eval()
+    theirs = getattr(torchvision.models, tv_name)(weights=None, **KWARGS.get(tv_name, {})).eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(1, *analyze(build_graph(load(name))).input_shape)
+    with torch.no_grad():
+        a, b = ours(x), theirs(x)
+    error = (a - b).abs().max().item()
+    return [] if error <= 1e-4 else [f"outputs differ by up to {error:.3g} with the same weights"]
+
+
+def main() -> int:
+    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")
+    numerics = "--numerics" in sys.argv[1:]
+    failed = 0
+    for entry in zoo_entries():
+        if not entry.name.startswith("torchvision/"):
+            continue
+        problems = compare(entry.name) + (compare_numerics(entry.name) if numerics else [])
+        failed += bool(problems)
+        print(("ok    " if not problems else "FAIL  ") + entry.name)
+        for problem in problems:
+            print(f"      {problem}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
