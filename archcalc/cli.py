@@ -55,17 +55,20 @@ def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     return parsed
 
 
-def _write(text: str, output: Path | None) -> None:
+def _write(content: str | bytes, output: Path | None) -> None:
     """Write all or nothing: a temporary file renamed over the target."""
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(content, nl=False)
         return
     import tempfile
 
     fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -238,6 +241,54 @@ def _graph(spec: str, input_shape, sets):
     from .graph import build_graph
 
     return build_graph(load(spec, input_shape, sets))
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="out.svg, out.png, out.pdf or out.dot; the extension picks the format.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
+              help="Force a format whatever the extension.")
+@click.option("--show", callback=lambda c, p, v: _parse_list(v, ("params", "macs", "rf", "memory"), "--show"),
+              metavar="A,B", help="Extra numbers on each node: params,macs,rf,memory.")
+@click.option("--edge-labels", is_flag=True, help="Label each edge with the shape of the tensor it carries.")
+@click.option("--color-by", type=click.Choice(["params", "macs", "memory"]), default=None,
+              help="Colour nodes on a sequential scale, with a legend.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Collapse modules nested deeper than N into one node (as in summary).")
+@click.option("--rankdir", type=click.Choice(["TB", "LR"]), default="TB", show_default=True)
+@click.option("--layout", type=click.Choice(["chw", "hwc"]), default="chw", show_default=True)
+@click.option("--only", metavar="PREFIX", help="Draw only the layers whose name starts with PREFIX (a module, a stage).")
+@click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape.")
+@click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
+              help="Override an argument the spec declares (repeatable).")
+def render(spec: str, output: Path, fmt: str | None, show, edge_labels: bool, color_by: str | None, depth,
+           rankdir: str, layout: str, only: str | None, input_shape, sets) -> None:
+    """Draw SPEC as a diagram (Graphviz): nodes with their shapes and numbers, modules as clusters."""
+    from .analysis import analyze
+    from .diagram.dot import DiagramOptions, build_dot
+    from .diagram.engine import FORMATS, render as render_dot
+    from .report import Layout
+
+    fmt = fmt or output.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"cannot tell the format of '{output}'; use .svg, .png, .pdf or .dot, or --format",
+                                 param_hint="-o")
+    analysis = analyze(_graph(spec, input_shape, sets))
+    options = DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only)
+    source = build_dot(analysis, options)
+    _write(render_dot(source, fmt), output)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _parse_list(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    unknown = [key for key in keys if key not in allowed]
+    if unknown:
+        raise click.BadParameter(f"unknown {unknown[0]!r}; choose from {', '.join(allowed)}", param_hint=option)
+    return keys
 
 
 @main.command()

@@ -1,0 +1,232 @@
+"""DOT source of an architecture, built with the ``graphviz`` package.
+
+Node ids are layer names (or module paths where ``--depth`` collapses a module), so the
+output is deterministic and golden files can hold it. Labels are HTML-like, every piece of
+user text escaped, so names with quotes, braces or angle brackets cannot break DOT or SVG.
+Module instances are drawn as nested clusters; merges as small shapes ('+' for add, '×' for
+mul, 'concat'); training-only layers dashed; the network outputs with a double border.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..analysis import Analysis, LayerRow
+from ..errors import ArchcalcError
+from ..report.columns import Layout, format_shape
+from ..report.rows import DisplayRow, display_rows
+from .colors import DARK_FROM, PALETTE, Scale
+
+SHOW = ("params", "macs", "rf", "memory")
+COLOR_BY = ("params", "macs", "memory")
+FONT = "Helvetica,Arial,sans-serif"
+_MERGE_SYMBOL = {"add": "+", "mul": "×"}
+
+
+@dataclass(frozen=True)
+class DiagramOptions:
+    depth: int | None = None
+    show: Sequence[str] = ()
+    edge_labels: bool = False
+    color_by: str | None = None
+    rankdir: str = "TB"
+    layout: Layout = Layout.CHW
+    only: str | None = None  # a name prefix: draw only these layers (a module, a stage)
+
+
+def human(value: float) -> str:
+    """1.2K, 3.4M, 5.6G: compact counts for node labels."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.1f}{unit}"
+    return f"{value:.0f}"
+
+
+def _metric(row: DisplayRow, key: str) -> int:
+    return {"params": row.params, "macs": row.macs, "memory": row.activation_bytes}[key]
+
+
+_ASCII = str.maketrans({"×": "x", "→": "->", "↑": "^"})
+
+
+def _text(value: str) -> str:
+    """Escaped for an HTML-like label. '×', '→' and '↑' become ASCII: graphviz-pure has no
+    glyph widths for them and would let the text overflow its box."""
+    return html.escape(value.translate(_ASCII))
+
+
+def _is_compact(row: DisplayRow, inputs: list[LayerRow]) -> bool:
+    """A layer that only transforms values in place (activation, dropout, LRN): no parameters,
+    no MACs, one input of the same shape. Drawn small, so the layers that matter stand out."""
+    return (row.kind == "layer" and row.params == 0 and row.macs == 0 and len(inputs) == 1
+            and inputs[0].output_shape == row.output_shape)
+
+
+def _label(row: DisplayRow, local: str, options: DiagramOptions) -> str:
+    lines = [f'<font point-size="12">{_text(local)}</font>']
+    if row.kind != "layer":
+        lines.append(_text(row.type))
+        lines += [_text(part) for part in _wrap(row.hparams)]
+    elif local != row.type or row.hparams:
+        lines.append(_text(f"{row.type} {row.hparams}".strip()))
+    lines.append(_text(format_shape(row.output_shape, options.layout)))
+    for key in options.show:
+        if key == "rf":
+            h, w = row.rf.h.size, row.rf.w.size
+            lines.append(_text(f"RF {h}" if h == w else f"RF {h}x{w}"))
+        elif _metric(row, key):
+            name = {"params": "params", "macs": "MACs", "memory": "mem"}[key]
+            lines.append(_text(f"{name} {human(_metric(row, key))}{'B' if key == 'memory' else ''}"))
+    return "<" + "<br/>".join(lines) + ">"
+
+
+def _wrap(text: str, width: int = 36) -> list[str]:
+    """Module arguments on lines of at most ``width`` characters."""
+    lines: list[str] = []
+    for part in text.split(", ") if text else []:
+        if lines and len(lines[-1]) + len(part) + 2 <= width:
+            lines[-1] += ", " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _node_attrs(row: DisplayRow, local: str, inputs: list[LayerRow], options: DiagramOptions, scale: Scale | None,
+                outputs: set[str]) -> dict[str, str]:
+    attrs: dict[str, str] = {"tooltip": row.name}
+    if row.kind == "layer" and len(inputs) > 1:  # a merge: small, labelled with what it does
+        attrs.update(shape="ellipse", label=row.type, fontsize="10", margin="0.04,0.02", height="0.3")
+    elif _is_compact(row, inputs):
+        what = f"{row.type} {row.hparams}".strip()
+        named = local != row.type and not local.endswith(f"_{row.type}")  # auto names repeat the type
+        attrs.update(label=_text(f"{local}: {what}" if named else what), fontsize="9", height="0.25",
+                     margin="0.08,0.02")
+    else:
+        attrs["label"] = _label(row, local, options)
+        if row.kind == "module":
+            attrs["shape"] = "box3d"
+    style = ["filled"] + (["rounded"] if attrs.get("shape", "box") == "box" else [])
+    if row.training_only:
+        style.append("dashed")
+    attrs["style"] = ",".join(style)
+    fill, font = scale.colors(_metric(row, options.color_by)) if scale and options.color_by else ("#f4f6fb", "#000000")
+    attrs.update(fillcolor=fill, fontcolor=font)
+    if row.name in outputs:
+        attrs["peripheries"] = "2"
+    return attrs
+
+
+def _legend(dot: Any, scale: Scale, key: str) -> None:
+    """One node holding a table of colour swatches and the value range of each."""
+    unit = {"params": "parameters", "macs": "MACs", "memory": "activation bytes"}[key]
+    cells = []
+    for step, color in enumerate(PALETTE):
+        low, high = scale.bounds(step)
+        font = "#ffffff" if step >= DARK_FROM else "#000000"
+        cells.append(f'<tr><td bgcolor="{color}"><font color="{font}">{human(low)} – {human(high)}</font></td></tr>')
+    label = (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+             f'<tr><td border="0"><b>{html.escape(unit)}</b> (log scale)</td></tr>{"".join(cells)}</table>>')
+    dot.node("legend", label=label, shape="plaintext", fontsize="10", tooltip="colour scale")
+
+
+def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayRow], dict[str, str]]:
+    """Rows to draw, and for every layer the id of the node that shows it."""
+    rows = display_rows(analysis, options.depth, module_totals=False)
+    owner: dict[str, str] = {}
+    for row in analysis.rows:
+        collapsed = options.depth is not None and len(row.scope) > options.depth
+        owner[row.name] = row.scope[options.depth] if collapsed else row.name
+    if options.only is not None:
+        rows = [row for row in rows if row.name.startswith(options.only)]
+        if not rows:
+            raise ArchcalcError(f"--only {options.only!r}: no layer name starts with it",
+                                hint="layer names are as 'archcalc summary' lists them, e.g. inception_3a/")
+    return rows, owner
+
+
+def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
+    """The DOT source of the analysed network."""
+    import graphviz
+
+    options = options or DiagramOptions()
+    rows, owner = _display(analysis, options)
+    shown = {row.name for row in rows}
+    layer_rows = {row.name: row for row in analysis.rows}
+    scale = Scale.of([_metric(row, options.color_by) for row in rows]) if options.color_by else None
+    dot = graphviz.Digraph(analysis.name)
+    title = analysis.name + (f" — {options.only}…" if options.only else "")
+    dot.attr(rankdir=options.rankdir, fontname=FONT, label=title, labelloc="t", fontsize="16",
+             nodesep="0.25", ranksep="0.35")
+    dot.attr("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
+    dot.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
+    outputs = {owner[name] for name in analysis.outputs}
+    _add_nodes(dot, rows, analysis, options, scale, outputs)
+    _add_edges(dot, rows, owner, shown, layer_rows, options)
+    if scale is not None:
+        _legend(dot, scale, options.color_by)
+    return dot.source
+
+
+def _scope_of(row: DisplayRow, analysis: Analysis, layer_rows: dict[str, LayerRow]) -> tuple[str, ...]:
+    if row.kind == "layer":
+        return layer_rows[row.name].scope
+    return tuple(path for path in _ancestors(row.name) if path in analysis.modules)
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _add_nodes(dot: Any, rows: list[DisplayRow], analysis: Analysis, options: DiagramOptions, scale: Scale | None,
+               outputs: set[str]) -> None:
+    """Nodes inside nested clusters, one cluster per module instance, in topological order."""
+    layer_rows = {row.name: row for row in analysis.rows}
+    tree: dict[str, Any] = {"nodes": [], "children": {}}
+    for row in rows:
+        branch = tree
+        for path in _scope_of(row, analysis, layer_rows):
+            branch = branch["children"].setdefault(path, {"nodes": [], "children": {}})
+        branch["nodes"].append(row)
+    _emit(dot, tree, analysis, options, scale, outputs)
+
+
+def _emit(graph: Any, branch: dict[str, Any], analysis: Analysis, options: DiagramOptions, scale: Scale | None,
+          outputs: set[str], scope: str = "") -> None:
+    layer_rows = {row.name: row for row in analysis.rows}
+    for row in branch["nodes"]:
+        local = row.name[len(scope) + 1:] if scope and row.name.startswith(scope + "/") else row.name
+        layer = layer_rows.get(row.name)
+        inputs = [layer_rows[name] for name in layer.inputs] if layer is not None and row.kind == "layer" else []
+        graph.node(row.name, **_node_attrs(row, local, inputs, options, scale, outputs))
+    for path, child in branch["children"].items():
+        with graph.subgraph(name=f"cluster_{path}") as cluster:
+            kind = analysis.modules.get(path, "")
+            cluster.attr(label=f"{path} ({kind})", style="rounded,dashed", color="#8a94a6",
+                         fontname=FONT, fontsize="11", labeljust="l", tooltip=path)
+            _emit(cluster, child, analysis, options, scale, outputs, path)
+
+
+def _add_edges(dot: Any, rows: list[DisplayRow], owner: dict[str, str], shown: set[str],
+               layer_rows: dict[str, LayerRow], options: DiagramOptions) -> None:
+    seen: set[tuple[str, str]] = set()
+    external: set[str] = set()
+    for layer in layer_rows.values():
+        target = owner[layer.name]
+        if target not in shown:
+            continue
+        for source_layer in layer.inputs:
+            source = owner[source_layer]
+            if source == target or (source, target) in seen:
+                continue
+            seen.add((source, target))
+            if source not in shown and source not in external:  # --only: where the input comes from
+                external.add(source)
+                dot.node(source, label=source, shape="plaintext", fontcolor="#555555", tooltip=source)
+            attrs = {}
+            if options.edge_labels:
+                attrs["label"] = format_shape(layer_rows[source_layer].output_shape, options.layout).translate(_ASCII)
+            dot.edge(source, target, **attrs)

@@ -1,0 +1,144 @@
+"""Diagrams: every built-in spec renders to SVG whose nodes and edges are the graph's; colour
+legend; golden DOT; hostile names; rendering without a system Graphviz."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from archcalc.diagram import engine
+from archcalc.diagram.dot import DiagramOptions, build_dot
+from archcalc.zoo import zoo_entries
+from conftest import SPECS, from_text, zoo
+
+SVG = "{http://www.w3.org/2000/svg}"
+ZOO = [entry.name for entry in zoo_entries()]
+
+
+def svg_of(path):
+    """(node titles, edge titles, all text) of a rendered SVG."""
+    root = ET.parse(path).getroot()
+    nodes, edges = [], []
+    for group in root.iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        if group.get("class") == "node":
+            nodes.append(title.text)
+        elif group.get("class") == "edge":
+            edges.append(title.text)
+    text = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    return nodes, edges, text
+
+
+def expected_edges(analysis):
+    return sorted(f"{src}->{row.name}" for row in analysis.rows for src in dict.fromkeys(row.inputs))
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_every_builtin_spec_renders(name, tmp_path, cli):
+    out = tmp_path / "net.svg"
+    result = cli("render", name, "-o", str(out), "--show", "params,macs")
+    assert result.exit_code == 0, result.output
+    nodes, edges, text = svg_of(out)
+    analysis = zoo(name)
+    assert sorted(nodes) == sorted(row.name for row in analysis.rows)  # every layer exactly once
+    assert sorted(edges) == expected_edges(analysis)
+    first_conv = next((r for r in analysis.rows if r.type == "conv2d"), None)
+    if first_conv is not None:  # labels carry shapes and counts
+        c, h, w = first_conv.output_shape
+        assert f"{c}x{h}x{w}" in text
+
+
+def test_labels_carry_numbers(tmp_path, cli):
+    out = tmp_path / "alexnet.svg"
+    cli("render", "alexnet", "-o", str(out), "--show", "params,macs,rf", "--layout", "hwc", "--edge-labels")
+    _, _, text = svg_of(out)
+    assert "conv2d 11x11/4, 96" in text and "55x55x96" in text
+    assert "params 34.9K" in text  # 34,944
+    assert "MACs 105.4M" in text  # 105,415,200
+    assert "RF 195" in text  # maxpool5
+
+
+def test_color_by_draws_a_legend(tmp_path, cli):
+    out = tmp_path / "vgg.svg"
+    cli("render", "vgg16", "-o", str(out), "--color-by", "macs")
+    nodes, _, text = svg_of(out)
+    assert "legend" in nodes and "MACs" in text and "(log scale)" in text
+    source = build_dot(zoo("vgg16"), DiagramOptions(color_by="macs"))
+    assert "#800026" in source and "#ffffcc" in source  # both ends of the scale are used
+
+
+def test_depth_collapses_modules(tmp_path, cli):
+    out = tmp_path / "g.svg"
+    cli("render", "googlenet", "-o", str(out), "--depth", "0")
+    nodes, edges, _ = svg_of(out)
+    assert "inception_3a" in nodes and not any(n.startswith("inception_3a/") for n in nodes)
+    assert "pool2->inception_3a" in edges and "inception_3a->inception_3b" in edges
+    assert "inception_4a->aux1" in edges
+
+
+def test_only_draws_a_module_with_its_inputs(tmp_path, cli):
+    out = tmp_path / "m.svg"
+    assert cli("render", "googlenet", "--only", "inception_3a/", "-o", str(out)).exit_code == 0
+    nodes, edges, _ = svg_of(out)
+    assert "pool2" in nodes  # the module's input, as a stub
+    assert sum(n.startswith("inception_3a/") for n in nodes) == 14
+    result = cli("render", "googlenet", "--only", "nope/", "-o", str(tmp_path / "x.svg"))
+    assert result.exit_code == 1 and "no layer name starts with it" in result.stderr
+
+
+def test_golden_dot(golden):
+    analysis = from_text((SPECS / "mini_inception_resnet.yaml").read_text())
+    golden("mini_inception_resnet.dot", build_dot(analysis, DiagramOptions(show=("params", "macs"), color_by="params")))
+
+
+HOSTILE = '''
+name: hostile "net" {x}
+input: [3, 8, 8]
+layers:
+  - conv2d: {name: 'a "quoted" <b>bold<i> {braced}', out: 4, kernel: 3, padding: 1}
+  - relu: {name: "back\\\\slash & amp"}
+  - conv2d: {name: "ünïcödé → 卷积", out: 4, kernel: 1}
+  - add: {name: "sum]>[", inputs: ['a "quoted" <b>bold<i> {braced}', "ünïcödé → 卷积"]}
+'''
+
+
+def test_hostile_names(tmp_path):
+    analysis = from_text(HOSTILE)
+    source = build_dot(analysis, DiagramOptions(show=("params",)))
+    out = tmp_path / "h.svg"
+    out.write_bytes(engine.render(source, "svg"))
+    nodes, edges, text = svg_of(out)
+    assert sorted(nodes) == sorted(row.name for row in analysis.rows)
+    assert sorted(edges) == expected_edges(analysis)
+    assert 'a "quoted" <b>bold<i> {braced}' in text  # shown as text, not markup
+
+
+def test_renders_without_system_dot(monkeypatch, tmp_path):
+    real_find = engine._find
+    monkeypatch.setattr(engine, "_find", lambda program: None if program == "dot" else real_find(program))
+    assert engine.choose_renderer("svg")[0].endswith("graphviz-pure")
+    png = engine.render(build_dot(zoo("lenet5")), "png")
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(engine.RenderError, match="PDF output needs Graphviz's 'dot'"):
+        engine.render(build_dot(zoo("lenet5")), "pdf")
+
+
+def test_no_renderer_at_all(monkeypatch, tmp_path, cli):
+    monkeypatch.setattr(engine, "_find", lambda program: None)
+    result = cli("render", "lenet5", "-o", str(tmp_path / "l.svg"))
+    assert result.exit_code == 1
+    assert "no Graphviz renderer found" in result.stderr and "pip install graphviz-pure" in result.stderr
+    assert not (tmp_path / "l.svg").exists()
+    assert cli("render", "lenet5", "-o", str(tmp_path / "l.dot")).exit_code == 0  # DOT needs no renderer
+    assert (tmp_path / "l.dot").read_text().startswith("digraph")
+
+
+def test_unknown_extension(cli, tmp_path):
+    result = cli("render", "lenet5", "-o", str(tmp_path / "l.gif"))
+    assert result.exit_code == 2 and "use .svg, .png, .pdf or .dot" in result.output
+
+
+def test_output_is_deterministic():
+    analysis = zoo("torchvision/resnet18")
+    assert build_dot(analysis) == build_dot(analysis)
