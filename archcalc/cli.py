@@ -292,6 +292,26 @@ def _parse_list(value: str | None, allowed: tuple[str, ...], option: str) -> tup
 
 
 @main.command()
+@click.argument("spec")
+@click.argument("layer", required=False)
+@click.option("--rounding", type=click.Choice(["floor", "ceil", "error"]), default="floor", show_default=True,
+              help="Non-integer output sizes: floor (PyTorch), ceil, or error (CS231n).")
+@click.option("--input", "input_shape", callback=_parse_input, metavar="C,H,W", help="Override the spec's input shape.")
+@click.option("--set", "sets", multiple=True, callback=_parse_sets, metavar="NAME=VALUE",
+              help="Override an argument the spec declares (repeatable).")
+def explain(spec: str, layer: str | None, rounding: str, input_shape, sets) -> None:
+    """The worked arithmetic of LAYER of SPEC (or of every layer; a module name explains its layers):
+    output size, parameters, MACs and receptive field, numbers substituted."""
+    from .analysis import analyze
+    from .conventions import Conventions, Rounding
+    from .explain import explain as explain_layers
+
+    graph = _graph(spec, input_shape, sets)
+    analysis = analyze(graph, Conventions(rounding=Rounding(rounding)))
+    click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer)))
+
+
+@main.command()
 def zoo() -> None:
     """List the built-in specs."""
     from tabulate import tabulate

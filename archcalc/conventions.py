@@ -33,6 +33,7 @@ class Rounding(str, enum.Enum):
     """What to do when a window does not tile its input exactly."""
 
     FLOOR = "floor"  # PyTorch / Keras 'valid': drop the leftover pixels, warn
+    CEIL = "ceil"  # round every inexact window up (PyTorch's ceil_mode everywhere; some answer keys)
     ERROR = "error"  # CS231n: "invalid hyper-parameters", reject the spec
 
 
@@ -136,10 +137,11 @@ class Conventions:
 
     def describe(self) -> list[str]:
         """One line per convention, for report headers."""
-        size = (
-            "floor((L + pad_before + pad_after - dilation*(k-1) - 1)/stride) + 1 (PyTorch); "
-            + ("inexact windows warn" if self.rounding is Rounding.FLOOR else "inexact windows are an error (CS231n)")
-        )
+        size = "floor((L + pad_before + pad_after - dilation*(k-1) - 1)/stride) + 1 (PyTorch); " + {
+            Rounding.FLOOR: "inexact windows warn",
+            Rounding.CEIL: "inexact windows round up (ceil)",
+            Rounding.ERROR: "inexact windows are an error (CS231n)",
+        }[self.rounding]
         return [
             f"output size: {size}",
             "params: trainable = weights + biases + BatchNorm gamma/beta (torch parameters()); "

@@ -67,7 +67,7 @@ class Spec:
         return Source(self.file, line)
 
 
-def _line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
+def line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
     """Line of the deepest node along a pydantic error location."""
     line = getattr(raw, "line", None)
     node = raw
@@ -112,7 +112,7 @@ def parse_spec(raw: Any, file: str) -> Spec:
         model = SpecModel.model_validate(dict(raw))
     except ValidationError as err:
         message, loc, hint = describe_validation_error(err, list(SpecModel.model_fields))
-        raise SpecError(message, source=Source(file, _line_at(raw, loc)), hint=hint) from None
+        raise SpecError(message, source=Source(file, line_at(raw, loc)), hint=hint) from None
     return Spec(model, raw, file)
 
 

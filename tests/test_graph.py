@@ -27,7 +27,7 @@ def test_mini_network_by_hand():
     # residual block, twice: two 3x3 convs without bias 9*16*16 = 2,304 each; BN 2*16 + 2*16
     for block in ("stage/1", "stage/2"):
         assert rows[f"{block}/conv1"].params.total == 2_304
-        assert rows[f"{block}/bn1"].params == (32, 32)
+        assert rows[f"{block}/bn1"].params == (32, 32, 0)  # γ, β trainable; running stats; no bias
     assert rows["stage/2/add"].inputs == ("stage/2/bn2", "stage/1/add_silu")
     assert rows["avg"].output_shape == (16, 8, 8)
     assert rows["amax"].output_shape == (16, 2, 2)

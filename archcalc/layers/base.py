@@ -25,10 +25,15 @@ Shape = tuple[int, ...]
 
 
 class ParamCount(NamedTuple):
-    """Parameters of one layer, split the way PyTorch and Keras differ on."""
+    """Parameters of one layer, split the way PyTorch and Keras differ on.
+
+    ``bias`` says how many of the trainable parameters are biases (answer keys differ on
+    whether to count them).
+    """
 
     trainable: int
     non_trainable: int = 0
+    bias: int = 0
 
     @property
     def total(self) -> int:
@@ -205,7 +210,38 @@ class Layer(BaseModel):
         raise NotImplementedError
 
 
-RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op")
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        """The worked arithmetic, numbers substituted, keyed by quantity: 'output', 'params',
+        'macs', 'rf' (what ``archcalc explain`` prints and ``archcalc check`` shows)."""
+        raise NotImplementedError
+
+
+RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op", "explain")
+
+
+def num(value: Any) -> str:
+    """An exact number for a worked formula: 34,944, 2.5, 1/3."""
+    from ..receptive_field import fmt
+
+    if isinstance(value, int):
+        return f"{value:,}"
+    return fmt(value)
+
+
+def per_axis(h: str, w: str) -> str:
+    """One formula when both axes read the same, else both, labelled."""
+    return h if h == w else f"H: {h}; W: {w}"
+
+
+def shape_str(shape: Shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+def passthrough_explanation(inputs: Sequence[Shape], output: Shape, params: str = "no parameters") -> dict[str, str]:
+    """For layers that keep the shape, hold no parameters and pass the field through."""
+    return {"output": f"unchanged: {shape_str(output)}", "params": params, "macs": "no multiply-accumulates",
+            "rf": "unchanged (element-wise)"}
 """The rules every registered layer type must implement (checked by a test)."""
 
 
@@ -221,6 +257,10 @@ class PointWise:
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return fields[0]
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return passthrough_explanation(inputs, output)
 
 
 def numel(shape: Shape) -> int:

@@ -8,9 +8,9 @@ from pydantic import PositiveInt
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, numel, pair_text,
-                   register, torch_module)
-from .window import resolve_padding, slide, window_rf, windowed_torch_op
+from .base import (Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
+                   pair_text, per_axis, register, shape_str, torch_module)
+from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
 def padding_text(padding: object) -> str:
@@ -68,7 +68,8 @@ class Conv2d(Layer):
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         per_filter = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
-        return ParamCount(self.out * per_filter + (self.out if self.bias else 0))
+        bias = self.out if self.bias else 0
+        return ParamCount(self.out * per_filter + bias, bias=bias)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         """Each output element: (C_in/groups)·kh·kw multiply-accumulates, plus one bias add."""
@@ -77,6 +78,22 @@ class Conv2d(Layer):
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self.dilation)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c, h, w = feature_map(inputs[0])
+        kh, kw = self.kernel
+        per_filter = f"{c}/{self.groups}·{kh}·{kw}" if self.groups != 1 else f"{c}·{kh}·{kw}"
+        params = self.params(inputs, output).trainable
+        macs = self.cost(inputs, output).macs
+        pad = self._pad(inputs)
+        return {
+            "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, self.dilation)} "
+                      f"→ {shape_str(output)}",
+            "params": f"{self.out} filters × ({per_filter}{' + 1 bias' if self.bias else ''}) = {num(params)}",
+            "macs": f"{self.out}·{output[1]}·{output[2]} outputs × {per_filter} = {num(macs)}",
+            "rf": explain_window_rf(fields[0].axes(), field.axes(), self.kernel, self.stride, pad, self.dilation),
+        }
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return windowed_torch_op(
@@ -147,7 +164,8 @@ class ConvTranspose2d(Layer):
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         c, _, _ = self._check(inputs)
-        return ParamCount(c * (self.out // self.groups) * self.kernel[0] * self.kernel[1] + (self.out if self.bias else 0))
+        bias = self.out if self.bias else 0
+        return ParamCount(c * (self.out // self.groups) * self.kernel[0] * self.kernel[1] + bias, bias=bias)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         per_input = (self.out // self.groups) * self.kernel[0] * self.kernel[1]
@@ -159,6 +177,26 @@ class ConvTranspose2d(Layer):
             for i, field in enumerate(fields[0].axes())
         ]
         return RF(axes[0], axes[1])
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c, h, w = self._check(inputs)
+        axes = []
+        for i, length in enumerate((h, w)):
+            before, after = self.padding[i]
+            axes.append(f"({length} − 1)·{self.stride[i]} − ({before} + {after}) + {self.dilation[i]}·({self.kernel[i]} − 1)"
+                        f" + {self._out_pad()[i]} + 1 = {output[1 + i]}")
+        per_input = f"{self.out}/{self.groups}·{self.kernel[0]}·{self.kernel[1]}" if self.groups != 1 \
+            else f"{self.out}·{self.kernel[0]}·{self.kernel[1]}"
+        rf = [f"size {num(a.size)}, stride {num(b.jump)}/{self.stride[i]} = {num(a.jump)}"
+              for i, (b, a) in enumerate(zip(fields[0].axes(), field.axes()))]
+        return {
+            "output": f"{per_axis(*axes)} → {shape_str(output)}",
+            "params": f"{c} inputs × {per_input}{f' + {self.out} biases' if self.bias else ''} = "
+                      f"{num(self.params(inputs, output).trainable)}",
+            "macs": f"{c}·{h}·{w} inputs × {per_input} = {num(self.cost(inputs, output).macs)}",
+            "rf": f"a stride-1 convolution over the input upsampled ×s: {per_axis(*rf)}",
+        }
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         c, _, _ = self._check(inputs)
@@ -210,6 +248,15 @@ class ZeroPad2d(Layer):
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         (top, bottom), (left, right) = self.padding
         return torch_module("ZeroPad2d", padding=(left, right, top, bottom))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c, h, w = feature_map(inputs[0])
+        (top, bottom), (left, right) = self.padding
+        return {"output": f"{h} + {top} + {bottom} = {output[1]}, {w} + {left} + {right} = {output[2]} → "
+                          f"{shape_str(output)}",
+                "params": "no parameters", "macs": "no multiply-accumulates",
+                "rf": f"size unchanged; effective padding grows by the top/left padding: {num(field.h.padding)}"}
 
     def short(self) -> str:
         return f"pad {padding_text(self.padding)}"

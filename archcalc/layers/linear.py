@@ -8,7 +8,7 @@ from pydantic import PositiveInt
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, register, torch_module
+from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, num, register, torch_module
 
 
 @register("linear", "fc", "dense")
@@ -37,10 +37,20 @@ class Linear(PointWise, Layer):
         return (self.out,)
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
-        return ParamCount(self._features(inputs) * self.out + (self.out if self.bias else 0))
+        bias = self.out if self.bias else 0
+        return ParamCount(self._features(inputs) * self.out + bias, bias=bias)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(macs=self._features(inputs) * self.out, bias=self.out if self.bias else 0)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        n = self._features(inputs)
+        return {"output": f"{self.out} features",
+                "params": f"{n} × {self.out}{f' + {self.out} biases' if self.bias else ''} = "
+                          f"{num(self.params(inputs, output).trainable)}",
+                "macs": f"{n} × {self.out} = {num(n * self.out)}",
+                "rf": "unchanged: the vector's field (set by flatten) is already the whole input map"}
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Linear", in_features=self._features(inputs), out_features=self.out, bias=self.bias)

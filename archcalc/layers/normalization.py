@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from pydantic import Field, PositiveInt
 
-from .base import (Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, numel,
-                   register, torch_module)
+from .base import (Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, num, numel,
+                   passthrough_explanation, register, torch_module)
+from ..receptive_field import RF
 
 
 @register("batch_norm", "bn", "batchnorm")
@@ -35,6 +36,16 @@ class BatchNorm(PointWise, Layer):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=2 * numel(output))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c = inputs[0][0]
+        counts = self.params(inputs, output)
+        return passthrough_explanation(
+            inputs, output,
+            f"γ and β: 2·{c} = {num(counts.trainable)} trainable; running mean and variance: 2·{c} = "
+            f"{num(counts.non_trainable)} non-trainable",
+        )
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("BatchNorm2d" if len(inputs[0]) == 3 else "BatchNorm1d", num_features=inputs[0][0],

@@ -10,10 +10,10 @@ from fractions import Fraction
 
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, numel, pair_text,
-                   register, torch_module)
+from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
+                   pair_text, register, shape_str, torch_module)
 from .conv import padding_text
-from .window import resolve_padding, slide, window_rf, windowed_torch_op
+from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
 class _WindowPool(ParameterFree, Layer):
@@ -39,6 +39,18 @@ class _WindowPool(ParameterFree, Layer):
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self._dilation_pair())
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        _, h, w = feature_map(inputs[0])
+        pad, dilation = self._pad(inputs), self._dilation_pair()
+        return {
+            "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, dilation)} "
+                      f"→ {shape_str(output)} (channels unchanged)",
+            "params": "no parameters",
+            "macs": f"no multiply-accumulates (each output reduces {self.kernel[0]}·{self.kernel[1]} values)",
+            "rf": explain_window_rf(fields[0].axes(), field.axes(), self.kernel, self.stride, pad, dilation),
+        }
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, h, w = feature_map(inputs[0])
@@ -124,6 +136,15 @@ class _AdaptivePool(ParameterFree, Layer):
         per_w = sum(end - start for start, end in adaptive_windows(w, self.output[1]))
         return c * per_h * per_w
 
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        _, h, w = feature_map(inputs[0])
+        return {"output": f"fixed output {self.output[0]}×{self.output[1]} whatever the {h}×{w} input → "
+                          f"{shape_str(output)}",
+                "params": "no parameters", "macs": "no multiply-accumulates",
+                "rf": f"windows of about {h}/{self.output[0]} × {w}/{self.output[1]} positions: size "
+                      f"{num(field.h.size)}×{num(field.w.size)}"}
+
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         _, h, w = feature_map(inputs[0])
         axes = []
@@ -194,6 +215,15 @@ class GlobalAvgPool(ParameterFree, Layer):
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         _, h, w = feature_map(inputs[0])
         return RF(fields[0].h.span(h), fields[0].w.span(w))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c, h, w = feature_map(inputs[0])
+        before = fields[0]
+        return {"output": f"one value per channel: {c}×1×1", "params": "no parameters",
+                "macs": f"no multiply-accumulates (each output averages {h}·{w} values)",
+                "rf": f"every position: size {num(before.h.size)} + ({h} − 1)·{num(before.h.jump)} = {num(field.h.size)}"
+                      + ("" if h == w else f" (H), {num(field.w.size)} (W)")}
 
     def short(self) -> str:
         return "global"

@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 
 from ..errors import LayerError
 from ..receptive_field import INPUT_RF, RF, union
-from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, numel, register, torch_module
+from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str, torch_module
 
 
 def shape_text(shape: Shape) -> str:
@@ -49,6 +49,11 @@ class Input(ParameterFree, Layer):
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp()  # the network's input tensor itself
 
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return {"output": f"the network input, {shape_str(output)}", "params": "no parameters",
+                "macs": "no multiply-accumulates", "rf": "one pixel: size 1, stride 1, padding 0"}
+
     def short(self) -> str:
         return ""
 
@@ -79,6 +84,14 @@ class Flatten(ParameterFree, Layer):
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Flatten")
 
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        product = "·".join(map(str, inputs[0]))
+        return {"output": f"{product} = {num(output[0])} features", "params": "no parameters",
+                "macs": "no multiply-accumulates",
+                "rf": f"every position of the map: size {num(field.h.size)}" + (
+                    "" if field.h.size == field.w.size else f"×{num(field.w.size)}")}
+
     def short(self) -> str:
         return ""
 
@@ -95,6 +108,16 @@ class _Merge(ParameterFree, Layer):
             ctx.warn(f"receptive field: {note}")
         return merged
 
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        sizes = ", ".join(num(f.h.size) for f in fields)
+        return {"output": self._output_text(inputs, output), "params": "no parameters",
+                "macs": "no multiply-accumulates",
+                "rf": f"the union of the inputs' fields ({sizes}): size {num(field.h.size)}"}
+
+    def _output_text(self, inputs: Sequence[Shape], output: Shape) -> str:
+        return f"inputs {', '.join(shape_str(s) for s in inputs)} → {shape_str(output)}"
+
 
 @register("concat", "concatenate")
 class Concat(_Merge):
@@ -104,6 +127,10 @@ class Concat(_Merge):
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="cat")
+
+    def _output_text(self, inputs: Sequence[Shape], output: Shape) -> str:
+        channels = " + ".join(str(s[0]) for s in inputs)
+        return f"channels {channels} = {output[0]}, size {shape_str(output[1:])} shared → {shape_str(output)}"
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST

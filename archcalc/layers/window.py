@@ -11,9 +11,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..conventions import Rounding, WindowAxis, same_padding, window_output
+from ..receptive_field import AxisRF
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import RuleContext, TorchModule, TorchOp
+from .base import RuleContext, TorchModule, TorchOp, num, per_axis
 
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
@@ -54,6 +55,35 @@ def windowed_torch_op(cls: str, padding: Padding, pad_value: float = 0.0, **kwar
     return TorchOp((pad, TorchModule(cls, (*kwargs.items(), ("padding", (0, 0))))))
 
 
+def explain_window(hw: tuple[int, int], out_hw: tuple[int, int], kernel, stride, padding: Padding, dilation) -> str:
+    """The output-size formula per axis, with the rounding the result shows."""
+    parts = []
+    for i in range(2):
+        text = _formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])
+        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        exact = (hw[i] + sum(padding[i]) - k_eff) % stride[i] == 0
+        if dilation[i] > 1:
+            text = f"k' = {dilation[i]}·({kernel[i]} − 1) + 1 = {k_eff}; " + text
+        if not exact:
+            text += f" → {'ceil' if out_hw[i] > (hw[i] + sum(padding[i]) - k_eff) // stride[i] + 1 else 'floor'} {out_hw[i]}"
+        parts.append(text)
+    return per_axis(*parts)
+
+
+def explain_window_rf(before: tuple[AxisRF, AxisRF], after: tuple[AxisRF, AxisRF], kernel, stride,
+                      padding: Padding, dilation) -> str:
+    """r' = r + (k' − 1)·j, j' = j·s, P' = P + p·j, numbers substituted, per axis."""
+    parts = []
+    for i in range(2):
+        b, a = before[i], after[i]
+        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        parts.append(
+            f"size {num(b.size)} + ({k_eff} − 1)·{num(b.jump)} = {num(a.size)}, "
+            f"stride {num(b.jump)}·{stride[i]} = {num(a.jump)}, padding {num(b.padding)} + {padding[i][0]}·{num(b.jump)} = {num(a.padding)}"
+        )
+    return per_axis(*parts)
+
+
 def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
     """The output-size formula with numbers substituted, CS231n style."""
     k_eff = dilation * (kernel - 1) + 1
@@ -73,6 +103,7 @@ def slide(
     ceil_mode: bool = False,
 ) -> tuple[int, int]:
     """Output (H, W) of a window; warns or raises per the rounding convention."""
+    ceil_mode = ceil_mode or ctx.conventions.rounding is Rounding.CEIL
     axes: list[WindowAxis] = []
     for i in range(2):
         try:

@@ -1,0 +1,52 @@
+"""Worked derivations, layer by layer: the lecture-style arithmetic behind every number.
+
+Each layer type's ``explain`` rule writes its own formulas with the numbers substituted; this
+module only walks the analysed graph and hands each rule its inputs' shapes and fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import Analysis
+from .errors import ArchcalcError
+from .graph import Graph
+from .layers import RuleContext
+
+QUANTITIES = (("output", "output"), ("params", "parameters"), ("macs", "MACs"), ("rf", "receptive field"))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    layer: str
+    type: str
+    hparams: str
+    source: str
+    inputs: tuple[tuple[int, ...], ...]
+    steps: dict[str, str]  # quantity -> worked formula
+
+    def text(self) -> str:
+        inputs = ", ".join("×".join(map(str, shape)) for shape in self.inputs) or "—"
+        head = f"{self.layer} — {self.type} {self.hparams}".rstrip() + f"  ({self.source})"
+        lines = [head, f"  {'input:':<17}{inputs}"]
+        lines += [f"  {label + ':':<17}{self.steps[key]}" for key, label in QUANTITIES if key in self.steps]
+        return "\n".join(lines)
+
+
+def explain(graph: Graph, analysis: Analysis, prefix: str | None = None) -> list[Explanation]:
+    """Explanations of every layer, or of the layers whose name starts with ``prefix``."""
+    rows = {row.name: row for row in analysis.rows}
+    ctx = RuleContext(analysis.conventions)
+    chosen = [node for node in graph.nodes if prefix is None or node.name == prefix or node.name.startswith(prefix + "/")]
+    if not chosen:
+        close = [node.name for node in graph.nodes if prefix and prefix in node.name][:3]
+        raise ArchcalcError(f"no layer or module named '{prefix}'",
+                            hint=f"did you mean {', '.join(close)}?" if close else "'archcalc summary' lists the names")
+    result = []
+    for node in chosen:
+        inputs = [rows[name] for name in node.inputs]
+        row = rows[node.name]
+        steps = node.layer.explain([r.output_shape for r in inputs], row.output_shape, [r.rf for r in inputs], row.rf, ctx)
+        result.append(Explanation(node.name, node.type, row.hparams, str(node.source),
+                                  tuple(r.output_shape for r in inputs), steps))
+    return result
