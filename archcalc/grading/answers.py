@@ -1,0 +1,193 @@
+"""Students' answers: untrusted files, and the many ways people write a number or a shape.
+
+A submission is a YAML mapping of question id to answer. It is read defensively: at most
+MAX_BYTES, UTF-8 only, YAML with every scalar kept as text (BaseLoader: no type guessing, no
+tags), aliases counted as expanded, nesting bounded; any failure makes that one submission
+ungradable, with a message, and never stops the others.
+
+Values: ``34,944``, ``34 944``, ``3.4944e4``, ``62.4M``, ``0.72 GMACs``, ``1.16 MB``,
+``55x55x96``, ``(96, 55, 55)``, ``[96, 55, 55]``, ``invalid``. A decimal comma (``62,3M``)
+is ambiguous and reported as unreadable, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1_000_000
+MAX_VALUES = 10_000
+MAX_DEPTH = 20
+
+_Loader: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+INVALID_WORDS = {"invalid", "not valid", "impossible", "not possible", "not an integer", "undefined"}
+_MULTIPLIERS = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "g": 10**9, "b": 10**9,
+                "billion": 10**9, "t": 10**12, "trillion": 10**12}
+_UNIT_WORDS = r"(?:macs?|mult-adds?|multiply-adds?|flops?|ops|params?|parameters?|weights?)"
+_NUMBER = re.compile(
+    r"^(?P<mantissa>[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)"
+    r"(?:[eE](?P<exponent>[+-]?\d+))?"
+    r"\s*(?P<multiplier>thousand|million|billion|trillion|[kKmMgGbBtT](?=\s|$|" + _UNIT_WORDS + r"))?"
+    r"\s*(?P<unit>" + _UNIT_WORDS + r")?\s*$",
+    re.IGNORECASE,
+)
+_BYTES = {"b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20,
+          "gib": 2**30}
+_MEMORY = re.compile(r"^(?P<number>[0-9][0-9,. ]*(?:[eE][+-]?\d+)?)\s*(?P<unit>[kmg]i?b|bytes?|b)?\s*$", re.IGNORECASE)
+_SHAPE = re.compile(r"^[(\[]?\s*\d+(?:\s*[x×*,]\s*\d+)+\s*[)\]]?$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One parsed answer."""
+
+    raw: str
+    kind: str  # 'number', 'shape', 'invalid' or 'unreadable'
+    value: Any = None  # Decimal for numbers (bytes for memory), tuple of ints for shapes
+    sig_figs: int | None = None  # None: an exact integer as written
+    message: str = ""
+    quantum: Decimal | None = None  # the place of the last written digit (0.1M -> 100,000); None: exact
+    scale: Decimal = Decimal(1)  # what the written mantissa is multiplied by ('M': 10^6)
+    suffix: str = ""  # how the student wrote that scale ('M', 'e4', ' GMACs')
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    answers: dict[str, Any]  # question id -> raw value (str or list of str)
+    error: str | None = None  # set when the whole file cannot be graded
+
+    @property
+    def gradable(self) -> bool:
+        return self.error is None
+
+
+def _size(value: Any, depth: int, memo: dict[int, int]) -> int:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    if not isinstance(value, (list, dict)):
+        return 1
+    if id(value) in memo:
+        return memo[id(value)]
+    items = value.values() if isinstance(value, dict) else value
+    total = 1
+    for item in items:
+        total += _size(item, depth + 1, memo)
+        if total > MAX_VALUES:
+            raise ValueError(f"more than {MAX_VALUES:,} values (YAML aliases?)")
+    memo[id(value)] = total
+    return total
+
+
+def read_submission(path: Path) -> Submission:
+    """A student's answers, or a Submission with ``error`` set: never an exception."""
+    student = path.stem
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return Submission(student, {}, f"file too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
+        text = path.read_bytes().decode("utf-8")
+        if "\x00" in text:
+            return Submission(student, {}, "not a text file (it contains NUL bytes)")
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - BaseLoader builds only str, list and dict
+        _size(document, 0, {})
+    except UnicodeDecodeError:
+        return Submission(student, {}, "not UTF-8 text")
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return Submission(student, {}, f"not valid YAML: {err.problem or err.context}{where}")
+    except (yaml.YAMLError, ValueError, RecursionError) as err:
+        return Submission(student, {}, f"not valid YAML: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+    except OSError as err:
+        return Submission(student, {}, f"cannot read the file: {err.strerror or err}")
+    if not isinstance(document, dict):
+        return Submission(student, {}, "expected a mapping of question id to answer, like 'q1: 55x55x96'")
+    return Submission(student, {str(key): value for key, value in document.items()})
+
+
+def _sig_figs(mantissa: str) -> int:
+    digits = re.sub(r"[^0-9]", "", mantissa).lstrip("0")
+    return max(len(digits), 1)
+
+
+def parse_number(raw: str) -> Answer:
+    """A count: exact when written as a plain integer, approximate (with its significant
+    figures) when written with a decimal point, an exponent or a multiplier."""
+    text = raw.strip()
+    if re.search(r"\d,\d", text) and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
+        return Answer(raw, "unreadable", message=f"'{text}' has a decimal comma, which is ambiguous: write "
+                                                 f"{text.replace(',', '.')} for a decimal point")
+    match = _NUMBER.match(text)
+    if not match:
+        return Answer(raw, "unreadable", message="not a number archcalc can read (try 34,944 or 62.4M)")
+    mantissa = match["mantissa"].replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(mantissa)
+    except InvalidOperation:
+        return Answer(raw, "unreadable", message="not a number")
+    exact = "." not in mantissa and not match["exponent"] and not match["multiplier"]
+    scale = Decimal(1).scaleb(int(match["exponent"] or 0)) * _MULTIPLIERS.get((match["multiplier"] or "").lower(), 1)
+    quantum = Decimal(1).scaleb(value.as_tuple().exponent) * scale
+    suffix = text[match.end("mantissa"):]
+    return Answer(raw, "number", value * scale, None if exact else _sig_figs(mantissa),
+                  quantum=None if exact else quantum, scale=scale, suffix=suffix)
+
+
+def parse_memory(raw: str, unit: str) -> Answer:
+    """Bytes, from a number in ``unit`` or with its own unit (``1.16 MB``, ``1.1 MiB``)."""
+    match = _MEMORY.match(raw.strip())
+    if not match:
+        return Answer(raw, "unreadable", message="not a size archcalc can read (try 1.16 MB)")
+    number = parse_number(match["number"])
+    if number.kind != "number":
+        return number
+    factor = _BYTES[(match["unit"] or unit).lower()]
+    if number.quantum is None and factor == 1:
+        return number
+    digits = number.sig_figs or len(str(abs(int(number.value))))
+    return Answer(raw, "number", number.value * factor, digits, quantum=(number.quantum or Decimal(1)) * factor)
+
+
+def parse_shape(raw: Any) -> Answer:
+    if isinstance(raw, list):
+        parts = [str(p).strip() for p in raw]
+        if parts and parts[0].lower() == "none":
+            parts = ["1"] + parts[1:]
+        if all(p.isdigit() for p in parts) and len(parts) >= 1:
+            return Answer(str(raw), "shape", tuple(int(p) for p in parts))
+        return Answer(str(raw), "unreadable", message="a shape is a list of whole numbers, like [55, 55, 96]")
+    text = str(raw).strip()
+    normalized = re.sub(r"(?i)^([(\[]?\s*)none(\s*,)", r"\g<1>1\2", text)  # Keras prints (None, 55, 55, 96)
+    if _SHAPE.match(normalized):
+        return Answer(text, "shape", tuple(int(n) for n in re.findall(r"\d+", normalized)))
+    if text.isdigit():
+        return Answer(text, "shape", (int(text),))
+    return Answer(text, "unreadable", message="not a shape archcalc can read (try 55x55x96 or (96, 55, 55))")
+
+
+def parse_answer(raw: Any, quantity: str, memory_unit: str) -> Answer:
+    """Parse one answer for a question about ``quantity``."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Answer("", "unreadable", message="no answer")
+    if isinstance(raw, dict):
+        return Answer(str(raw)[:80], "unreadable", message="expected one value, found a mapping")
+    if isinstance(raw, str) and raw.strip().lower() in INVALID_WORDS:
+        return Answer(raw, "invalid")
+    if quantity == "output_shape" or (isinstance(raw, list) and quantity in ("rf", "same_padding")):
+        return parse_shape(raw)
+    if isinstance(raw, list):
+        return Answer(str(raw)[:80], "unreadable", message="expected one number, found a list")
+    if len(raw) > 200:
+        return Answer(raw[:80] + "…", "unreadable", message="answer too long")
+    if quantity == "rf" and ("x" in raw.lower() or "×" in raw):
+        return parse_shape(raw)
+    if quantity == "activation_memory":
+        return parse_memory(raw, memory_unit)
+    return parse_number(raw)

@@ -1,0 +1,119 @@
+"""The answer key (written by an instructor, trusted): network, conventions, questions.
+
+See docs/grading.md for the format. The network is a zoo name, a spec file (relative to the
+key), or a spec written inline; the conventions say how this course counts, since answer keys
+disagree (bias or not, FLOPs = MACs or 2 × MACs, MB or MiB, H×W×C or C×H×W, floor, ceil or
+"invalid" for a non-integer output size, padding per side or in total).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
+
+from ..errors import Source, SpecError
+from ..spec import describe_validation_error, line_at
+from ..yaml_source import LineMap, load_yaml_file
+
+Quantity = Literal["output_shape", "params", "macs", "flops", "rf", "activation_memory", "same_padding"]
+Mistake = Literal[
+    "bias_omitted", "bias_counted", "bn_statistics", "input_depth_ignored", "macs_for_flops", "floor_vs_ceil",
+    "rounded_invalid", "rf_k_not_k_minus_1", "mb_vs_mib", "batch_included", "shape_order_swapped",
+    "total_vs_per_side", "truncated",
+]
+MISTAKES: tuple[str, ...] = Mistake.__args__  # type: ignore[attr-defined]
+
+
+class ConventionProfile(BaseModel):
+    """How this key counts. Every field a key leaves out takes the default below, and
+    ``archcalc key lint`` flags the questions whose answer depends on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rounding: Literal["floor", "ceil", "error"] = "floor"  # non-integer output size: floor, ceil or "invalid"
+    bias: bool = True  # biases count as parameters
+    bn_statistics: bool = False  # BatchNorm running mean/var count as parameters (Keras)
+    flops: Literal["2macs", "macs", "mults"] = "2macs"  # what "FLOPs" means
+    memory_unit: Literal["B", "KB", "MB", "GB", "KiB", "MiB", "GiB"] = "MB"
+    bytes_per_value: PositiveInt = 4
+    batch: PositiveInt = 1  # the batch the memory answer includes
+    mentioned_batch: PositiveInt | None = None  # a batch size the assignment mentions (to detect it creeping in)
+    shape_order: Literal["hwc", "chw"] = "hwc"
+    padding: Literal["per_side", "total"] = "per_side"
+    min_sig_figs: PositiveInt = 3  # approximate answers ("62.4M") need at least this many significant figures
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    quantity: Quantity
+    layer: str | None = None  # a layer or module instance; none: the whole network
+    points: float = Field(1.0, gt=0)
+    text: str | None = None  # the question as the students read it
+    tolerance: float | None = Field(None, ge=0)  # relative; overrides significant-figure matching
+    expected: Any = None  # overrides the computed answer (with a note saying why)
+    note: str | None = None
+    partial: dict[Mistake, float] = Field(default_factory=dict)  # named mistake -> fraction of the points
+
+    @field_validator("partial")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= fraction <= 1 for fraction in value.values()):
+            raise ValueError("partial credit is a fraction of the points, between 0 and 1")
+        return value
+
+
+class KeyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    network: str | dict[str, Any]
+    input: tuple[int, ...] | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    convention: ConventionProfile = Field(default_factory=ConventionProfile)
+    partial: dict[Mistake, float] = Field(default_factory=dict)  # defaults for every question
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> KeyModel:
+        ids = [q.id for q in self.questions]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"question ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+class Key:
+    """A validated key, with what it needs to find lines and its network."""
+
+    def __init__(self, model: KeyModel, raw: LineMap, path: Path) -> None:
+        self.model = model
+        self.raw = raw
+        self.path = path
+
+    def source(self, *loc: Any) -> Source:
+        return Source(str(self.path), line_at(self.raw, loc))
+
+    def question_source(self, index: int) -> Source:
+        return self.source("questions", index)
+
+    def stated_conventions(self) -> set[str]:
+        return set(self.model.convention.model_fields_set)
+
+
+def load_key(path: Path) -> Key:
+    """Load and validate an answer key; errors name the file and line."""
+    raw = load_yaml_file(path)
+    if not isinstance(raw, LineMap):
+        raise SpecError("an answer key is a mapping with 'title', 'network' and 'questions'", source=Source(str(path), 1),
+                        hint="see docs/grading.md for a complete example")
+    try:
+        model = KeyModel.model_validate(dict(raw))
+    except ValidationError as err:
+        fields = list(KeyModel.model_fields) + list(Question.model_fields) + list(ConventionProfile.model_fields)
+        message, loc, hint = describe_validation_error(err, fields)
+        raise SpecError(message, source=Source(str(path), line_at(raw, loc)), hint=hint) from None
+    return Key(model, raw, path)

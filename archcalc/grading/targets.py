@@ -1,0 +1,336 @@
+"""What each question's answer is under the key's conventions, how it is derived, and the
+values the named mistakes would produce (so a wrong answer can get specific feedback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..analysis import Analysis, LayerRow, analyze
+from ..api import load
+from ..conventions import Conventions, Rounding, same_padding
+from ..errors import ArchcalcError, GraphError
+from ..explain import explain
+from ..graph import Graph, build_graph
+from ..spec import parse_spec, with_overrides
+from .key import ConventionProfile, Key, Question
+
+UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+_OTHER_UNIT = {"KB": "KiB", "MB": "MiB", "GB": "GiB", "KiB": "KB", "MiB": "MB", "GiB": "GB"}
+INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    mistake: str
+    value: Any
+    feedback: str
+
+
+@dataclass
+class Target:
+    """The expected answer of one question."""
+
+    kind: str  # 'count' (int), 'memory' (bytes), 'shape' (tuple) or 'invalid'
+    value: Any
+    formula: str
+    display: str
+    alternatives: list[Alternative] = field(default_factory=list)
+
+
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+class Network:
+    """The key's network, analysed under the key's rounding (and the other one, for feedback)."""
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        model = key.model
+        if isinstance(model.network, dict):
+            spec = with_overrides(parse_spec(key.raw["network"], str(key.path)), model.input, model.set or None)
+        else:
+            path = key.path.parent / model.network
+            spec = load(path if path.is_file() else model.network, model.input, model.set or None)
+        self.graph: Graph = build_graph(spec)
+        self.profile = model.convention
+        self.floor = analyze(self.graph, Conventions(rounding=Rounding.FLOOR))
+        self.ceil = analyze(self.graph, Conventions(rounding=Rounding.CEIL))
+        self.invalid: dict[str, str] = self._invalid_layers() if self.profile.rounding == "error" else {}
+        self.main = self.ceil if self.profile.rounding == "ceil" else self.floor
+        self.other = self.floor if self.profile.rounding == "ceil" else self.ceil
+        self.rows = {row.name: row for row in self.main.rows}
+
+    def _invalid_layers(self) -> dict[str, str]:
+        """Under the CS231n convention: every layer at or after the first inexact window, with the
+        formula that shows why."""
+        try:
+            analyze(self.graph, Conventions(rounding=Rounding.ERROR))
+            return {}
+        except ArchcalcError as err:
+            if err.layer is None:
+                raise
+            failing = err.layer
+        reason = explain(self.graph, self.floor, failing)[0].steps["output"].split(" → ")[0]
+        bad = {failing}
+        for node in self.graph.nodes:
+            if any(src in bad for src in node.inputs):
+                bad.add(node.name)
+        return {name: f"{failing}: {reason} is not an integer" for name in bad}
+
+    def view(self, analysis: Analysis) -> Network:
+        """The same network seen through another analysis (the other rounding)."""
+        other = object.__new__(Network)
+        other.__dict__.update(self.__dict__, main=analysis, rows={row.name: row for row in analysis.rows})
+        return other
+
+    def rows_for(self, question: Question, source: Any) -> list[LayerRow]:
+        if question.layer is None:
+            return list(self.main.rows)
+        if question.layer in self.rows:
+            return [self.rows[question.layer]]
+        rows = [row for row in self.main.rows if question.layer in row.scope]
+        if not rows:
+            raise GraphError(f"question '{question.id}': no layer or module '{question.layer}' in the network",
+                             source=source, hint="'archcalc summary' lists the layer names")
+        return rows
+
+    def explained(self, layer: str, analysis: Analysis | None = None) -> dict[str, str]:
+        return explain(self.graph, analysis or self.main, layer)[0].steps
+
+
+def _sum_formula(rows: list[LayerRow], value_of, total: int, unit: str = "") -> str:
+    terms = [(row.name, value_of(row)) for row in rows if value_of(row)]
+    shown = " + ".join(f"{v:,}" for _, v in terms[:6]) + (" + …" if len(terms) > 6 else "")
+    return f"sum over {len(terms)} layer{'s' if len(terms) != 1 else ''}: {shown} = {total:,}{unit}"
+
+
+def _where(question: Question) -> str:
+    return f"layer {question.layer}" if question.layer else "the network"
+
+
+class Targets:
+    """Expected answers for the questions of one key (under its conventions, or others: lint)."""
+
+    def __init__(self, network: Network, profile: ConventionProfile | None = None) -> None:
+        self.net = network
+        self.profile: ConventionProfile = profile or network.profile
+
+    def target(self, question: Question, source: Any) -> Target:
+        rows = self.net.rows_for(question, source)
+        invalid = [self.net.invalid[r.name] for r in rows if r.name in self.net.invalid]
+        computed = getattr(self, f"_{question.quantity}")(question, rows)
+        if invalid and self._depends_on_rounding(question, source, computed):
+            return self._invalid(question, rows, invalid[0])
+        return computed
+
+    def _depends_on_rounding(self, question: Question, source: Any, computed: Target) -> bool:
+        """Under the CS231n convention, an answer is 'invalid' when it depends on a size that is
+        not an integer: when rounding down and rounding up give different answers (conv1's
+        parameters do not depend on its output size; its MACs do)."""
+        ceil = Targets(self.net.view(self.net.ceil), self.profile)
+        rows = ceil.net.rows_for(question, source)
+        return getattr(ceil, f"_{question.quantity}")(question, rows).value != computed.value
+
+    # ---- quantities ------------------------------------------------------------------------
+
+    def _ordered(self, shape: tuple[int, ...], order: str | None = None) -> tuple[int, ...]:
+        order = order or self.profile.shape_order
+        return shape if order == "chw" or len(shape) != 3 else (shape[1], shape[2], shape[0])
+
+    def _output_shape(self, question: Question, rows: list[LayerRow]) -> Target:
+        row = rows[-1]
+        value = self._ordered(row.output_shape)
+        alternatives = []
+        other = {r.name: r for r in self.net.other.rows}[row.name].output_shape
+        if other != row.output_shape:
+            alternatives.append(Alternative("floor_vs_ceil", self._ordered(other),
+                                            f"{'ceil' if self.profile.rounding != 'ceil' else 'floor'} instead of "
+                                            f"{'floor' if self.profile.rounding != 'ceil' else 'ceil'}: this key rounds "
+                                            f"non-integer sizes {'down' if self.profile.rounding != 'ceil' else 'up'}"))
+        swapped = self._ordered(row.output_shape, "chw" if self.profile.shape_order == "hwc" else "hwc")
+        if swapped != value:
+            alternatives.append(Alternative("shape_order_swapped", swapped,
+                                            f"the key writes shapes as {self.profile.shape_order.upper()} "
+                                            f"({'H×W×C' if self.profile.shape_order == 'hwc' else 'C×H×W'})"))
+        for batch in {1, self.profile.mentioned_batch or 1}:
+            alternatives.append(Alternative("batch_included", (batch, *value),
+                                            "the shape of one example has no batch dimension"))
+        steps = self.net.explained(row.name)
+        return Target("shape", value, steps["output"], fmt_shape(value), alternatives)
+
+    def _param_value(self, row: LayerRow, bias: bool | None = None, stats: bool | None = None) -> int:
+        bias = self.profile.bias if bias is None else bias
+        stats = self.profile.bn_statistics if stats is None else stats
+        return row.params.trainable - (0 if bias else row.params.bias) + (row.params.non_trainable if stats else 0)
+
+    def _params(self, question: Question, rows: list[LayerRow]) -> Target:
+        value = sum(self._param_value(r) for r in rows)
+        biases = sum(r.params.bias for r in rows)
+        stats = sum(r.params.non_trainable for r in rows)
+        alternatives = []
+        if biases and self.profile.bias:
+            alternatives.append(Alternative("bias_omitted", value - biases,
+                                            f"the biases are missing ({biases:,}: one per output channel)"))
+        elif biases:
+            alternatives.append(Alternative("bias_counted", value + biases,
+                                            f"this key does not count biases ({biases:,})"))
+        if stats:
+            alternatives.append(Alternative(
+                "bn_statistics", value + (-stats if self.profile.bn_statistics else stats),
+                "BatchNorm's running mean and variance " + ("are counted in this key (as Keras does)"
+                                                            if self.profile.bn_statistics else
+                                                            "are not trainable parameters in this key")))
+        depthless = self._without_input_depth(rows, "params")
+        if depthless is not None:
+            alternatives.append(Alternative("input_depth_ignored", depthless,
+                                            "each filter spans the full input depth (all input channels)"))
+        if len(rows) == 1:
+            formula = self.net.explained(rows[0].name)["params"]
+            if rows[0].params.bias and not self.profile.bias:
+                formula += f"; without the {rows[0].params.bias:,} biases (this key): {value:,}"
+        else:
+            formula = _sum_formula(rows, self._param_value, value)
+        return Target("count", value, formula, f"{value:,}", alternatives)
+
+    def _without_input_depth(self, rows: list[LayerRow], quantity: str) -> int | None:
+        """For one convolution: the count a student gets by forgetting the input channels."""
+        if len(rows) != 1:
+            return None
+        row = rows[0]
+        layer = self.net.graph.node(row.name).layer
+        inputs = [self.net.rows[name].output_shape for name in row.inputs]
+        if not hasattr(layer, "kernel") or not inputs or len(inputs[0]) != 3:
+            return None
+        depth = inputs[0][0] // getattr(layer, "groups", 1)
+        if depth <= 1 or not row.macs:
+            return None
+        if quantity == "params":
+            return (self._param_value(row) - row.params.bias) // depth + (row.params.bias if self.profile.bias else 0)
+        return row.macs // depth
+
+    def _inference(self, rows: list[LayerRow]) -> list[LayerRow]:
+        return [r for r in rows if not r.training_only] or rows
+
+    def _macs(self, question: Question, rows: list[LayerRow], factor: int = 1) -> Target:
+        counted = self._inference(rows)
+        macs = sum(r.macs for r in counted)
+        value = factor * macs
+        alternatives = [Alternative("macs_for_flops", macs if factor == 2 else 2 * macs,
+                                    "MACs given for FLOPs: this key counts a multiply-add as 2 FLOPs" if factor == 2 else
+                                    "FLOPs given for MACs: a multiply-accumulate counts once")]
+        if question.quantity == "flops" and self.profile.flops == "2macs":
+            alternatives[0] = Alternative("macs_for_flops", macs, "MACs given for FLOPs: this key counts a "
+                                                                    "multiply-add as 2 FLOPs (FLOPs = 2 × MACs)")
+        depthless = self._without_input_depth(rows, "macs")
+        if depthless is not None:
+            alternatives.append(Alternative("input_depth_ignored", factor * depthless,
+                                            "each output sums over all input channels"))
+        if len(rows) == 1:
+            formula = self.net.explained(rows[0].name)["macs"]
+        else:
+            formula = _sum_formula(counted, lambda r: r.macs, macs)
+        if factor == 2:
+            formula += f"; FLOPs = 2 × MACs = {value:,}"
+        return Target("count", value, formula, f"{value:,}", alternatives)
+
+    def _flops(self, question: Question, rows: list[LayerRow]) -> Target:
+        return self._macs(question, rows, factor=2 if self.profile.flops == "2macs" else 1)
+
+    def _rf(self, question: Question, rows: list[LayerRow]) -> Target:
+        row = rows[-1]
+        h, w = row.rf.h.size, row.rf.w.size
+        value = int(h) if h == w and h.denominator == 1 else (int(h), int(w))
+        extra = self._k_instead_of_k_minus_1(row)
+        alternatives = []
+        if extra:
+            wrong = int(h + extra) if isinstance(value, int) else (int(h + extra), int(w + extra))
+            alternatives.append(Alternative("rf_k_not_k_minus_1", wrong,
+                                            "each layer adds (k − 1)·jump, not k·jump: a 3×3 layer widens the field by 2"))
+        display = str(value) if isinstance(value, int) else fmt_shape(value)
+        return Target("count" if isinstance(value, int) else "shape", value, self.net.explained(row.name)["rf"],
+                      display, alternatives)
+
+    def _k_instead_of_k_minus_1(self, row: LayerRow) -> int:
+        """What using k instead of k − 1 adds: one jump per windowed layer, along the path of the
+        widest field (at a merge, the branch that sets the union's size)."""
+        extra, name = 0, row.name
+        while True:
+            node = self.net.graph.node(name)
+            if not node.inputs:
+                return int(extra)
+            widest = max(node.inputs, key=lambda src: self.net.rows[src].rf.h.size)
+            if hasattr(node.layer, "kernel"):
+                extra += self.net.rows[widest].rf.h.jump
+            name = widest
+
+    def _activation_memory(self, question: Question, rows: list[LayerRow]) -> Target:
+        counted = self._inference(rows) if len(rows) > 1 else rows
+        values = sum(r.activation_elems for r in counted)
+        p = self.profile
+        value = values * p.bytes_per_value * p.batch
+        unit = UNITS[p.memory_unit]
+        display = f"{_round_sig(Decimal(value) / unit, 4)} {p.memory_unit} ({value:,} bytes)"
+        alternatives = []
+        if p.memory_unit in _OTHER_UNIT:
+            other = UNITS[_OTHER_UNIT[p.memory_unit]]
+            alternatives.append(Alternative("mb_vs_mib", Decimal(value) / other * unit,
+                                            f"{_OTHER_UNIT[p.memory_unit]} instead of {p.memory_unit}: "
+                                            f"1 {p.memory_unit} = {unit:,} bytes"))
+        if p.mentioned_batch and p.batch == 1:
+            alternatives.append(Alternative("batch_included", value * p.mentioned_batch,
+                                            "the question asks for one example, not a batch"))
+        formula = (f"{values:,} values × {p.bytes_per_value} bytes" + (f" × batch {p.batch}" if p.batch > 1 else "")
+                   + f" = {value:,} bytes = {display.split(' (')[0]}")
+        return Target("memory", value, formula, display, alternatives)
+
+    def _same_padding(self, question: Question, rows: list[LayerRow]) -> Target:
+        row = rows[-1]
+        layer = self.net.graph.node(row.name).layer
+        if len(rows) != 1 or not hasattr(layer, "kernel"):
+            raise ArchcalcError(f"question '{question.id}': 'same_padding' needs a convolution or pooling layer")
+        in_shape = self.net.rows[row.inputs[0]].output_shape
+        pads = [same_padding(in_shape[1 + i], layer.kernel[i], layer.stride[i], getattr(layer, "dilation", (1, 1))[i])
+                for i in range(2)]
+        value = self._padding_value(pads, self.profile.padding)
+        other = self._padding_value(pads, "total" if self.profile.padding == "per_side" else "per_side")
+        alternatives = [Alternative("total_vs_per_side", other,
+                                    f"this key gives the padding {'per side' if self.profile.padding == 'per_side' else 'in total'}")] \
+            if other != value else []
+        length, stride = in_shape[1], layer.stride[0]
+        k_eff = getattr(layer, "dilation", (1, 1))[0] * (layer.kernel[0] - 1) + 1
+        formula = (f"'same' keeps ⌈L/s⌉ = ⌈{length}/{stride}⌉ = {-(-length // stride)}: total padding "
+                   f"({-(-length // stride)} − 1)·{stride} + {k_eff} − {length} = {sum(pads[0])}, "
+                   f"{pads[0][0]} before and {pads[0][1]} after (the extra pixel, if any, after)")
+        display = str(value) if isinstance(value, int) else fmt_shape(value)
+        return Target("count" if isinstance(value, int) else "shape", value, formula, display, alternatives)
+
+    @staticmethod
+    def _padding_value(pads: list[tuple[int, int]], style: str) -> int | tuple[int, ...]:
+        if style == "total":
+            totals = (sum(pads[0]), sum(pads[1]))
+            return totals[0] if totals[0] == totals[1] else totals
+        if all(a == b for a, b in pads) and pads[0] == pads[1]:
+            return pads[0][0]
+        if all(a == b for a, b in pads):
+            return (pads[0][0], pads[1][0])
+        return (*pads[0], *pads[1])
+
+    def _invalid(self, question: Question, rows: list[LayerRow], reason: str) -> Target:
+        alternatives = []
+        if question.quantity == "output_shape":
+            for analysis, name in ((self.net.floor, "floor"), (self.net.ceil, "ceil")):
+                shape = {r.name: r for r in analysis.rows}[rows[-1].name].output_shape
+                alternatives.append(Alternative("rounded_invalid", self._ordered(shape),
+                                                f"{reason}, so these hyper-parameters are invalid (the key follows "
+                                                f"CS231n); rounding it ({name}) is what PyTorch would do"))
+        return Target("invalid", INVALID, f"{reason}: the layer cannot be built under this key's convention",
+                      "invalid", alternatives)
+
+
+def _round_sig(value: Decimal, digits: int) -> str:
+    if value == 0:
+        return "0"
+    return f"{float(value):.{digits}g}"
