@@ -44,6 +44,7 @@ class Report:
     student: str
     gradable: bool
     results: tuple[QuestionResult, ...]
+    possible: float  # the key's total points
     error: str | None = None
     unknown: tuple[str, ...] = ()  # answers to questions the key does not have
 
@@ -53,7 +54,7 @@ class Report:
 
     @property
     def max_score(self) -> float:
-        return round(sum(r.max_points for r in self.results), 6)
+        return round(self.possible, 6)
 
     @property
     def fully_correct(self) -> bool:
@@ -161,12 +162,13 @@ class Grader:
                       computed.alternatives)
 
     def grade(self, submission: Submission) -> Report:
+        possible = sum(q.points for q in self.key.model.questions)
         if not submission.gradable:
-            return Report(submission.student, False, (), submission.error)
+            return Report(submission.student, False, (), possible, submission.error)
         results = []
         for question in self.key.model.questions:
             raw = submission.answers.get(question.id)
             results.append(grade_question(question, self.targets[question.id], raw, self.key))
         known = {q.id for q in self.key.model.questions}
         unknown = tuple(sorted(k for k in submission.answers if k not in known))
-        return Report(submission.student, True, tuple(results), unknown=unknown)
+        return Report(submission.student, True, tuple(results), possible, unknown=unknown)
