@@ -397,7 +397,8 @@ def types() -> None:
     for tag, cls in sorted(layer_types().items()):
         aliases = ", ".join(aliases_of(tag))
         fields = ", ".join(
-            name if info.is_required() else f"{name}={_default_text(info.default)}" for name, info in cls.model_fields.items()
+            name if info.is_required() else f"{name}={info.description or _default_text(info.default)}"
+            for name, info in cls.model_fields.items()
         )
         rows.append((tag, aliases, fields))
     click.echo(tabulate(rows, ["type", "aliases", "fields (required first, then defaults)"], tablefmt="simple"))

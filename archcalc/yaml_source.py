@@ -55,7 +55,7 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
         try:
             hash(key)
         except TypeError:
-            raise SpecError(f"a mapping key must be a plain value, found {key!r}", source=Source("", line))
+            raise SpecError(f"a mapping key must be a plain value, found {key!r}", source=Source("", line)) from None
         if key in result:
             raise SpecError(
                 f"duplicate key '{key}' (first on line {result.key_lines[key]})",
@@ -99,7 +99,7 @@ def load_yaml_text(text: str, file: str) -> Any:
     try:
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except SpecError as err:
-        raise SpecError(err.message, source=Source(file, err.source.line if err.source else None), hint=err.hint)
+        raise SpecError(err.message, source=Source(file, err.source.line if err.source else None), hint=err.hint) from None
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, file) from None
     except yaml.YAMLError as err:

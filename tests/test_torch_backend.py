@@ -24,7 +24,6 @@ if os.environ.get("ARCHCALC_REQUIRE_TORCH"):
 else:
     torch = pytest.importorskip("torch")
 
-from archcalc.backends.export import export_source  # noqa: E402
 from archcalc.backends.torch import BackendError, to_module  # noqa: E402
 from archcalc.backends.verify import verify  # noqa: E402
 

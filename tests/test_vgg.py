@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import row_map, zoo
+from conftest import zoo
 
 
 def conv(c_in: int, c_out: int, k: int = 3) -> int:

@@ -144,7 +144,7 @@ def export_source(graph: Graph) -> str:
                             shape_args=", ".join(map(str, shape)))]
     lines.append(f"class {cls}(Scope):\n    \"\"\"{plan.name}.\"\"\"\n")
     lines.append("    def __init__(self):")
-    lines.append(f"        super().__init__({{}})")
+    lines.append("        super().__init__({})")
     for name, child in _tree(plan).items():
         value = _scope_source(child, 8) if isinstance(child, dict) else child
         lines.append(f"        self.add_module({name!r}, {value})")

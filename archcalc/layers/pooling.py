@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from fractions import Fraction
 
@@ -20,15 +21,17 @@ class _WindowPool(ParameterFree, Layer):
     """Shared schema of max and average pooling; ``stride`` defaults to the kernel."""
 
     kernel: Pair
-    stride: Pair | None = None
+    stride: Pair | None = Field(None, description="kernel")  # filled in from the kernel below
     padding: PaddingSpec = ((0, 0), (0, 0))
     ceil_mode: bool = False
 
-    @model_validator(mode="after")
-    def _default_stride(self):  # type: ignore[no-untyped-def]
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _default_stride(cls, data: Any) -> Any:
+        """The stride defaults to the kernel (PyTorch's and Keras's pooling default)."""
+        if isinstance(data, dict) and data.get("stride") is None and "kernel" in data:
+            data = {**data, "stride": data["kernel"]}
+        return data
 
     def _dilation_pair(self) -> tuple[int, int]:
         return (1, 1)
