@@ -163,7 +163,7 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     dot.attr("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
     dot.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
-    _add_nodes(dot, rows, analysis, options, scale, outputs)
+    _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
     _add_edges(dot, rows, owner, shown, layer_rows, options)
     if scale is not None:
         _legend(dot, scale, options.color_by)
@@ -181,33 +181,39 @@ def _ancestors(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _add_nodes(dot: Any, rows: list[DisplayRow], analysis: Analysis, options: DiagramOptions, scale: Scale | None,
-               outputs: set[str]) -> None:
+def _add_nodes(dot: Any, rows: list[DisplayRow], analysis: Analysis, layer_rows: dict[str, LayerRow],
+               options: DiagramOptions, scale: Scale | None, outputs: set[str]) -> None:
     """Nodes inside nested clusters, one cluster per module instance, in topological order."""
-    layer_rows = {row.name: row for row in analysis.rows}
     tree: dict[str, Any] = {"nodes": [], "children": {}}
     for row in rows:
         branch = tree
         for path in _scope_of(row, analysis, layer_rows):
             branch = branch["children"].setdefault(path, {"nodes": [], "children": {}})
         branch["nodes"].append(row)
-    _emit(dot, tree, analysis, options, scale, outputs)
+    _emit(dot, tree, _Context(analysis, layer_rows, options, scale, outputs))
 
 
-def _emit(graph: Any, branch: dict[str, Any], analysis: Analysis, options: DiagramOptions, scale: Scale | None,
-          outputs: set[str], scope: str = "") -> None:
-    layer_rows = {row.name: row for row in analysis.rows}
+@dataclass(frozen=True)
+class _Context:
+    analysis: Analysis
+    layer_rows: dict[str, LayerRow]
+    options: DiagramOptions
+    scale: Scale | None
+    outputs: set[str]
+
+
+def _emit(graph: Any, branch: dict[str, Any], ctx: _Context, scope: str = "") -> None:
     for row in branch["nodes"]:
         local = row.name[len(scope) + 1:] if scope and row.name.startswith(scope + "/") else row.name
-        layer = layer_rows.get(row.name)
-        inputs = [layer_rows[name] for name in layer.inputs] if layer is not None and row.kind == "layer" else []
-        graph.node(row.name, **_node_attrs(row, local, inputs, options, scale, outputs))
+        layer = ctx.layer_rows.get(row.name)
+        inputs = [ctx.layer_rows[name] for name in layer.inputs] if layer is not None and row.kind == "layer" else []
+        graph.node(row.name, **_node_attrs(row, local, inputs, ctx.options, ctx.scale, ctx.outputs))
     for path, child in branch["children"].items():
         with graph.subgraph(name=f"cluster_{path}") as cluster:
-            kind = analysis.modules.get(path, "")
+            kind = ctx.analysis.modules.get(path, "")
             cluster.attr(label=f"{path} ({kind})", style="rounded,dashed", color="#8a94a6",
                          fontname=FONT, fontsize="11", labeljust="l", tooltip=path)
-            _emit(cluster, child, analysis, options, scale, outputs, path)
+            _emit(cluster, child, ctx, path)
 
 
 def _add_edges(dot: Any, rows: list[DisplayRow], owner: dict[str, str], shown: set[str],
