@@ -218,12 +218,12 @@ class Targets:
         counted = self._inference(rows)
         macs = sum(r.macs for r in counted)
         value = factor * macs
-        alternatives = [Alternative("macs_for_flops", macs if factor == 2 else 2 * macs,
-                                    "MACs given for FLOPs: this key counts a multiply-add as 2 FLOPs" if factor == 2 else
-                                    "FLOPs given for MACs: a multiply-accumulate counts once")]
-        if question.quantity == "flops" and self.profile.flops == "2macs":
-            alternatives[0] = Alternative("macs_for_flops", macs, "MACs given for FLOPs: this key counts a "
-                                                                    "multiply-add as 2 FLOPs (FLOPs = 2 × MACs)")
+        if factor == 2:
+            alternatives = [Alternative("macs_for_flops", macs, "MACs given for FLOPs: this key counts a "
+                                                                "multiply-add as 2 FLOPs (FLOPs = 2 × MACs)")]
+        else:
+            alternatives = [Alternative("macs_for_flops", 2 * macs,
+                                        "FLOPs given for MACs: a multiply-accumulate counts once")]
         depthless = self._without_input_depth(rows, "macs")
         if depthless is not None:
             alternatives.append(Alternative("input_depth_ignored", factor * depthless,
