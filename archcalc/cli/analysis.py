@@ -1,0 +1,187 @@
+"""Commands that analyse specs: summary, compare, explain, zoo, types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import main
+from .options import (
+    analysis_options,
+    analyze_spec,
+    conventions_from,
+    load_graph,
+    parse_columns,
+    spec_options,
+    write_output,
+)
+
+
+@main.command()
+@click.argument("spec")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "csv", "json", "latex"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["chw", "hwc"]),
+    default="chw",
+    show_default=True,
+    help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].",
+)
+@click.option(
+    "--columns",
+    callback=parse_columns,
+    metavar="A,B,...",
+    help="Columns to show: name,type,hparams,output_shape,params,macs,flops,memory,rf,rf_stride,rf_padding.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Collapse modules nested deeper than N into one row (0: every top-level module is a row).",
+)
+@click.option(
+    "--module-totals/--no-module-totals",
+    default=True,
+    show_default=True,
+    help="A totals row after each expanded module.",
+)
+@click.option(
+    "--conventions",
+    "all_conventions",
+    is_flag=True,
+    help="Instead of the table: the network's total under every FLOP convention, and what each counts.",
+)
+@analysis_options
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
+def summary(
+    spec: str,
+    fmt: str,
+    layout: str,
+    columns,
+    depth,
+    module_totals: bool,
+    all_conventions: bool,
+    input_shape,
+    sets,
+    strict: bool,
+    convention: str,
+    dtype: str,
+    batch: int,
+    output: Path | None,
+) -> None:
+    """Per-layer table of SPEC (a YAML file or a built-in name, see `archcalc zoo`)."""
+    from ..report import DEFAULT_COLUMNS, Layout, TableOptions, render
+    from ..report.compare import render_conventions
+
+    analysis = analyze_spec(spec, input_shape, sets, conventions_from(strict, convention, dtype, batch))
+    if all_conventions:
+        text = render_conventions(analysis, fmt)
+    else:
+        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals)
+        text = render(analysis, fmt, options)
+    for warning in analysis.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    write_output(text, output)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "csv", "json", "latex"]),
+    default="text",
+    show_default=True,
+)
+@analysis_options
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
+def compare(
+    specs: tuple[str, ...],
+    fmt: str,
+    input_shape,
+    sets,
+    strict: bool,
+    convention: str,
+    dtype: str,
+    batch: int,
+    output: Path | None,
+) -> None:
+    """Totals of several SPECS side by side, with ratios to the first."""
+    from ..report.compare import render_compare
+
+    conventions = conventions_from(strict, convention, dtype, batch)
+    analyses = [analyze_spec(spec, input_shape, sets, conventions) for spec in specs]
+    write_output(render_compare(analyses, specs, fmt), output)
+
+
+@main.command()
+@click.argument("spec")
+@click.argument("layer", required=False)
+@click.option(
+    "--rounding",
+    type=click.Choice(["floor", "ceil", "error"]),
+    default="floor",
+    show_default=True,
+    help="Non-integer output sizes: floor (PyTorch), ceil, or error (CS231n).",
+)
+@spec_options
+def explain(spec: str, layer: str | None, rounding: str, input_shape, sets) -> None:
+    """The worked arithmetic of LAYER of SPEC (or of every layer; a module name explains its layers):
+    output size, parameters, MACs and receptive field, numbers substituted."""
+    from ..analysis import analyze
+    from ..conventions import Conventions, Rounding
+    from ..explain import explain as explain_layers
+
+    graph = load_graph(spec, input_shape, sets)
+    analysis = analyze(graph, Conventions(rounding=Rounding(rounding)))
+    click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer)))
+
+
+@main.command()
+def zoo() -> None:
+    """List the built-in specs."""
+    from tabulate import tabulate
+
+    from ..zoo import zoo_entries
+
+    rows = [(e.name, ", ".join(e.aliases), e.title) for e in zoo_entries()]
+    click.echo(tabulate(rows, ["name", "aliases", "network"], tablefmt="simple"))
+
+
+@main.command()
+def types() -> None:
+    """List the layer types a spec can use, with their fields."""
+    from tabulate import tabulate
+
+    from ..layers import layer_types
+    from ..layers.base import aliases_of
+
+    rows = []
+    for tag, cls in sorted(layer_types().items()):
+        aliases = ", ".join(aliases_of(tag))
+        fields = ", ".join(
+            name if info.is_required() else f"{name}={info.description or _default_text(info.default)}"
+            for name, info in cls.model_fields.items()
+        )
+        rows.append((tag, aliases, fields))
+    click.echo(tabulate(rows, ["type", "aliases", "fields (required first, then defaults)"], tablefmt="simple"))
+
+
+def _default_text(value: Any) -> str:
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+        return "0"
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+        return str(value[0])
+    return str(value)

@@ -1,0 +1,154 @@
+"""Options and helpers shared by the commands: spec overrides, conventions, safe output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+
+def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    from ..layers.structure import check_input_shape
+
+    try:
+        return check_input_shape(tuple(int(part) for part in value.replace("x", ",").split(",")))
+    except ValueError:
+        raise click.BadParameter(f"'{value}': expected C,H,W of positive integers, such as 3,224,224") from None
+
+
+def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in values:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}': expected NAME=VALUE such as classes=2")
+        try:
+            parsed[name.strip()] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise click.BadParameter(f"'{item}': the value is not a valid scalar") from None
+    return parsed
+
+
+def spec_options(command: Any) -> Any:
+    """--input and --set: the overrides every command that loads a spec accepts."""
+    command = click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        callback=parse_sets,
+        metavar="NAME=VALUE",
+        help="Override an argument the spec declares (repeatable), e.g. --set classes=2.",
+    )(command)
+    return click.option(
+        "--input", "input_shape", callback=parse_input, metavar="C,H,W", help="Override the spec's input shape."
+    )(command)
+
+
+def parse_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from ..report import COLUMNS
+
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    unknown = [key for key in keys if key not in COLUMNS]
+    if unknown or not keys:
+        raise click.BadParameter(f"unknown column {unknown[0] if unknown else ''!r}; choose from {', '.join(COLUMNS)}")
+    return keys
+
+
+def parse_list(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    unknown = [key for key in keys if key not in allowed]
+    if unknown:
+        raise click.BadParameter(f"unknown {unknown[0]!r}; choose from {', '.join(allowed)}", param_hint=option)
+    return keys
+
+
+def flop_choices() -> list[str]:
+    from ..conventions import FLOP_PRESETS
+
+    return list(FLOP_PRESETS)
+
+
+def dtype_choices() -> list[str]:
+    from ..conventions import DTYPE_BYTES
+
+    return list(DTYPE_BYTES)
+
+
+def analysis_options(command: Any) -> Any:
+    """Options shared by every command that analyzes specs."""
+    options = [
+        click.option(
+            "--strict", is_flag=True, help="A window that does not tile its input is an error (CS231n), not a warning."
+        ),
+        click.option(
+            "--convention",
+            "convention",
+            type=click.Choice(flop_choices()),
+            default="torch",
+            show_default=True,
+            help="What the FLOPs column counts; --conventions lists them all.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(dtype_choices()),
+            default="float32",
+            show_default=True,
+            help="Bytes per value for memory.",
+        ),
+        click.option(
+            "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return spec_options(command)
+
+
+def conventions_from(strict: bool, convention: str, dtype: str, batch: int):
+    from ..conventions import Conventions, Rounding
+
+    return Conventions(
+        rounding=Rounding.ERROR if strict else Rounding.FLOOR, flops=convention, dtype=dtype, batch=batch
+    )
+
+
+def load_graph(spec: str, input_shape, sets):
+    from ..api import load
+    from ..graph import build_graph
+
+    return build_graph(load(spec, input_shape, sets))
+
+
+def analyze_spec(spec: str, input_shape, sets, conventions):
+    from ..analysis import analyze
+
+    return analyze(load_graph(spec, input_shape, sets), conventions)
+
+
+def write_output(content: str | bytes, output: Path | None) -> None:
+    """Write all or nothing: a temporary file renamed over the target."""
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
