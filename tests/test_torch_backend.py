@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,9 +29,10 @@ from archcalc.backends.torch import BackendError, to_module  # noqa: E402
 from archcalc.backends.verify import verify  # noqa: E402
 
 ZOO = [entry.name for entry in zoo_entries()]
+TEST_SPECS = sorted(str(p) for p in (Path(__file__).parent / "specs").glob("*.yaml"))
 
 
-@pytest.mark.parametrize("name", ZOO)
+@pytest.mark.parametrize("name", ZOO + TEST_SPECS)  # together they use every layer type (test_graph.py)
 def test_pytorch_confirms_every_builtin_spec(name):
     report = verify(build_graph(load(name)))
     assert report.ok, report.mismatches[:5]
