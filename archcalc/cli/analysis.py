@@ -11,8 +11,8 @@ from . import main
 from .options import (
     analysis_options,
     analyze_spec,
-    conventions_from,
     load_graph,
+    output_option,
     parse_columns,
     spec_options,
     write_output,
@@ -60,9 +60,7 @@ from .options import (
     help="Instead of the table: the network's total under every FLOP convention, and what each counts.",
 )
 @analysis_options
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
-)
+@output_option
 def summary(
     spec: str,
     fmt: str,
@@ -73,17 +71,14 @@ def summary(
     all_conventions: bool,
     input_shape,
     sets,
-    strict: bool,
-    convention: str,
-    dtype: str,
-    batch: int,
+    conventions,
     output: Path | None,
 ) -> None:
     """Per-layer table of SPEC (a YAML file or a built-in name, see `archcalc zoo`)."""
     from ..report import DEFAULT_COLUMNS, Layout, TableOptions, render
     from ..report.compare import render_conventions
 
-    analysis = analyze_spec(spec, input_shape, sets, conventions_from(strict, convention, dtype, batch))
+    analysis = analyze_spec(spec, input_shape, sets, conventions)
     if all_conventions:
         text = render_conventions(analysis, fmt)
     else:
@@ -104,24 +99,18 @@ def summary(
     show_default=True,
 )
 @analysis_options
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
-)
+@output_option
 def compare(
     specs: tuple[str, ...],
     fmt: str,
     input_shape,
     sets,
-    strict: bool,
-    convention: str,
-    dtype: str,
-    batch: int,
+    conventions,
     output: Path | None,
 ) -> None:
     """Totals of several SPECS side by side, with ratios to the first."""
     from ..report.compare import render_compare
 
-    conventions = conventions_from(strict, convention, dtype, batch)
     analyses = [analyze_spec(spec, input_shape, sets, conventions) for spec in specs]
     write_output(render_compare(analyses, specs, fmt), output)
 

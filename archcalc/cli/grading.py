@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_INPUT_ERROR, EXIT_NOT_ALL_CORRECT, main
-from .options import write_output
+from .options import output_option, write_output
 
 
 @main.command()
@@ -27,9 +27,7 @@ from .options import write_output
 @click.option(
     "--strict", is_flag=True, help=f"Exit {EXIT_NOT_ALL_CORRECT} unless every answer of every submission is correct."
 )
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
-)
+@output_option
 def check(
     key_file: Path, answers: tuple[Path, ...], fmt: str, csv_path: Path | None, strict: bool, output: Path | None
 ) -> None:

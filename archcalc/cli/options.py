@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -108,17 +109,24 @@ def analysis_options(command: Any) -> Any:
             "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory."
         ),
     ]
+
+    @functools.wraps(command)
+    def with_conventions(*args: Any, strict: bool, convention: str, dtype: str, batch: int, **kwargs: Any) -> Any:
+        """The command receives one ``conventions`` object built from the four options."""
+        from ..conventions import Conventions, Rounding
+
+        rounding = Rounding.ERROR if strict else Rounding.FLOOR
+        conventions = Conventions(rounding=rounding, flops=convention, dtype=dtype, batch=batch)
+        return command(*args, conventions=conventions, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return spec_options(command)
+        with_conventions = option(with_conventions)
+    return spec_options(with_conventions)
 
 
-def conventions_from(strict: bool, convention: str, dtype: str, batch: int):
-    from ..conventions import Conventions, Rounding
-
-    return Conventions(
-        rounding=Rounding.ERROR if strict else Rounding.FLOOR, flops=convention, dtype=dtype, batch=batch
-    )
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
 
 
 def load_graph(spec: str, input_shape, sets):
