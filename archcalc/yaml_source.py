@@ -82,16 +82,29 @@ MAX_VALUES = 1_000_000
 """Documents expanding to more values than this are refused (YAML alias bombs)."""
 
 
-def _expanded_size(value: Any, memo: dict[int, int]) -> int:
-    """Number of values in ``value`` with aliases counted at every use, linear in unique nodes."""
-    if not isinstance(value, (list, dict)):
-        return 1
-    key = id(value)
-    if key not in memo:
-        memo[key] = MAX_VALUES + 1  # a container reached again while being counted: recursive
-        items = value.values() if isinstance(value, dict) else value
-        memo[key] = min(1 + sum(_expanded_size(item, memo) for item in items), MAX_VALUES + 1)
-    return memo[key]
+def check_expansion(value: Any, max_values: int, max_depth: int | None = None) -> None:
+    """ValueError when ``value``, every YAML alias expanded at each use, holds more than
+    ``max_values`` values or nests deeper than ``max_depth``. Linear in the unique nodes:
+    an alias bomb is measured without being expanded."""
+    memo: dict[int, int] = {}
+
+    def size(item: Any, depth: int) -> int:
+        if max_depth is not None and depth > max_depth:
+            raise ValueError(f"nested more than {max_depth} levels deep")
+        if not isinstance(item, (list, dict)):
+            return 1
+        key = id(item)
+        if key not in memo:
+            memo[key] = max_values + 1  # reached again while being counted: a recursive structure
+            total = 1
+            for child in item.values() if isinstance(item, dict) else item:
+                total += size(child, depth + 1)
+                if total > max_values:
+                    raise ValueError(f"more than {max_values:,} values (YAML aliases?)")
+            memo[key] = total
+        return memo[key]
+
+    size(value, 0)
 
 
 def load_yaml_text(text: str, file: str) -> Any:
@@ -106,12 +119,14 @@ def load_yaml_text(text: str, file: str) -> Any:
         raise SpecError(f"invalid YAML: {err}", source=Source(file)) from None
     except RecursionError:
         raise SpecError("invalid YAML: nested too deeply", source=Source(file)) from None
-    if _expanded_size(document, {}) > MAX_VALUES:
+    try:
+        check_expansion(document, MAX_VALUES)
+    except ValueError:
         raise SpecError(
             f"the document expands to more than {MAX_VALUES:,} values",
             source=Source(file),
             hint="YAML aliases (*name) that reuse other aliases multiply; write the values out",
-        )
+        ) from None
     return document
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from ..yaml_source import check_expansion
+
 MAX_BYTES = 1_000_000
 MAX_VALUES = 10_000
 MAX_DEPTH = 20
@@ -68,23 +70,6 @@ class Submission:
         return self.error is None
 
 
-def _size(value: Any, depth: int, memo: dict[int, int]) -> int:
-    if depth > MAX_DEPTH:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
-    if not isinstance(value, (list, dict)):
-        return 1
-    if id(value) in memo:
-        return memo[id(value)]
-    items = value.values() if isinstance(value, dict) else value
-    total = 1
-    for item in items:
-        total += _size(item, depth + 1, memo)
-        if total > MAX_VALUES:
-            raise ValueError(f"more than {MAX_VALUES:,} values (YAML aliases?)")
-    memo[id(value)] = total
-    return total
-
-
 def read_submission(path: Path) -> Submission:
     """A student's answers, or a Submission with ``error`` set: never an exception."""
     student = path.stem
@@ -96,7 +81,7 @@ def read_submission(path: Path) -> Submission:
         if "\x00" in text:
             return Submission(student, {}, "not a text file (it contains NUL bytes)")
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - BaseLoader builds only str, list and dict
-        _size(document, 0, {})
+        check_expansion(document, MAX_VALUES, MAX_DEPTH)
     except UnicodeDecodeError:
         return Submission(student, {}, "not UTF-8 text")
     except yaml.MarkedYAMLError as err:
