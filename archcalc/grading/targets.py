@@ -13,6 +13,7 @@ from ..conventions import Conventions, Rounding, same_padding
 from ..errors import ArchcalcError, GraphError
 from ..explain import explain
 from ..graph import Graph, build_graph
+from ..layers.base import shape_str
 from ..spec import parse_spec, with_overrides
 from .key import ConventionProfile, Key, Question
 
@@ -37,10 +38,6 @@ class Target:
     formula: str
     display: str
     alternatives: list[Alternative] = field(default_factory=list)
-
-
-def fmt_shape(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape))
 
 
 class Network:
@@ -159,7 +156,7 @@ class Targets:
             alternatives.append(Alternative("batch_included", (batch, *value),
                                             "the shape of one example has no batch dimension"))
         steps = self.net.explained(row.name)
-        return Target("shape", value, steps["output"], fmt_shape(value), alternatives)
+        return Target("shape", value, steps["output"], shape_str(value), alternatives)
 
     def _param_value(self, row: LayerRow, bias: bool | None = None, stats: bool | None = None) -> int:
         bias = self.profile.bias if bias is None else bias
@@ -249,7 +246,7 @@ class Targets:
             wrong = int(h + extra) if isinstance(value, int) else (int(h + extra), int(w + extra))
             alternatives.append(Alternative("rf_k_not_k_minus_1", wrong,
                                             "each layer adds (k − 1)·jump, not k·jump: a 3×3 layer widens the field by 2"))
-        display = str(value) if isinstance(value, int) else fmt_shape(value)
+        display = str(value) if isinstance(value, int) else shape_str(value)
         return Target("count" if isinstance(value, int) else "shape", value, self.net.explained(row.name)["rf"],
                       display, alternatives)
 
@@ -304,7 +301,7 @@ class Targets:
         formula = (f"'same' keeps ⌈L/s⌉ = ⌈{length}/{stride}⌉ = {-(-length // stride)}: total padding "
                    f"({-(-length // stride)} − 1)·{stride} + {k_eff} − {length} = {sum(pads[0])}, "
                    f"{pads[0][0]} before and {pads[0][1]} after (the extra pixel, if any, after)")
-        display = str(value) if isinstance(value, int) else fmt_shape(value)
+        display = str(value) if isinstance(value, int) else shape_str(value)
         return Target("count" if isinstance(value, int) else "shape", value, formula, display, alternatives)
 
     @staticmethod

@@ -13,10 +13,6 @@ from ..receptive_field import INPUT_RF, RF, union
 from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str, torch_module
 
 
-def shape_text(shape: Shape) -> str:
-    return "×".join(map(str, shape))
-
-
 def check_input_shape(value: tuple[int, ...]) -> tuple[int, ...]:
     """A network input is (C, H, W) or (F,), all positive: the one place this is checked."""
     if len(value) not in (1, 3) or min(value) < 1:
@@ -141,7 +137,7 @@ class Concat(_Merge):
             if len(shape) != len(first) or shape[1:] != first[1:]:
                 raise LayerError(
                     "cannot concatenate along channels: "
-                    + ", ".join(shape_text(s) for s in inputs)
+                    + ", ".join(shape_str(s) for s in inputs)
                     + " differ in more than the channel count",
                     hint="every input needs the same height and width; check strides and padding of the branches",
                 )
@@ -166,7 +162,7 @@ class Add(_Merge):
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         if any(shape != inputs[0] for shape in inputs[1:]):
             raise LayerError(
-                "cannot add tensors of shapes " + ", ".join(shape_text(s) for s in inputs),
+                "cannot add tensors of shapes " + ", ".join(shape_str(s) for s in inputs),
                 hint="a residual add needs identical shapes; project the shortcut with a 1×1 conv of matching stride",
             )
         return inputs[0]
@@ -191,7 +187,7 @@ class Mul(_Merge):
             broadcast = len(shape) == len(target) and shape[0] == target[0] and all(d in (1, t) for d, t in zip(shape[1:], target[1:]))
             if not broadcast:
                 raise LayerError(
-                    "cannot multiply tensors of shapes " + ", ".join(shape_text(s) for s in inputs),
+                    "cannot multiply tensors of shapes " + ", ".join(shape_str(s) for s in inputs),
                     hint="inputs must have equal shapes, or C×1×1 to scale each channel of a C×H×W input",
                 )
         return target

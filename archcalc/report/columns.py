@@ -9,6 +9,7 @@ from typing import Any
 
 from ..conventions import Conventions
 from ..layers import Shape
+from ..layers.base import shape_str
 from ..receptive_field import AxisRF, fmt
 from .rows import DisplayRow
 
@@ -27,7 +28,7 @@ class Layout(str, enum.Enum):
 def format_shape(shape: Shape, layout: Layout) -> str:
     """``96×55×55`` (chw) or ``55×55×96`` (hwc); vectors print as their length."""
     dims = shape if layout is Layout.CHW or len(shape) != 3 else (*shape[1:], shape[0])
-    return "×".join(str(d) for d in dims)
+    return shape_str(dims)
 
 
 def format_bytes(count: int) -> str:
