@@ -15,19 +15,14 @@ from .options import (
     output_option,
     parse_columns,
     spec_options,
+    table_format_option,
     write_output,
 )
 
 
 @main.command()
 @click.argument("spec")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "csv", "json", "latex"]),
-    default="text",
-    show_default=True,
-)
+@table_format_option
 @click.option(
     "--layout",
     type=click.Choice(["chw", "hwc"]),
@@ -91,13 +86,7 @@ def summary(
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "csv", "json", "latex"]),
-    default="text",
-    show_default=True,
-)
+@table_format_option
 @analysis_options
 @output_option
 def compare(

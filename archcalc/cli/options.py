@@ -124,6 +124,10 @@ def analysis_options(command: Any) -> Any:
     return spec_options(with_conventions)
 
 
+table_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json", "latex"]), default="text", show_default=True
+)
+
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
 )
