@@ -9,12 +9,15 @@ object tags), and duplicate keys are an error instead of last-one-wins.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import Source, SpecError
+from .limits import MAX_INT_DIGITS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -78,56 +81,116 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
-MAX_VALUES = 1_000_000
-"""Documents expanding to more values than this are refused (YAML alias bombs)."""
+class _TooMuch(Exception):
+    """A document over one of the limits, at a YAML node."""
+
+    def __init__(self, message: str, node: yaml.Node, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+        self.hint = hint
 
 
-def check_expansion(value: Any, max_values: int, max_depth: int | None = None) -> None:
-    """ValueError when ``value``, every YAML alias expanded at each use, holds more than
-    ``max_values`` values or nests deeper than ``max_depth``. Linear in the unique nodes:
-    an alias bomb is measured without being expanded."""
-    memo: dict[int, int] = {}
-
-    def size(item: Any, depth: int) -> int:
-        if max_depth is not None and depth > max_depth:
-            raise ValueError(f"nested more than {max_depth} levels deep")
-        if not isinstance(item, (list, dict)):
-            return 1
-        key = id(item)
-        if key not in memo:
-            memo[key] = max_values + 1  # reached again while being counted: a recursive structure
-            total = 1
-            for child in item.values() if isinstance(item, dict) else item:
-                total += size(child, depth + 1)
-                if total > max_values:
-                    raise ValueError(f"more than {max_values:,} values (YAML aliases?)")
-            memo[key] = total
-        return memo[key]
-
-    size(value, 0)
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
-def load_yaml_text(text: str, file: str) -> Any:
-    """Parse YAML text safely; every failure is a :class:`SpecError` at ``file:line``."""
+def _check_scalar(node: yaml.Node, max_int_digits: int) -> None:
+    """Integer literals: no wider than the limit (Python refuses to convert over 4,300
+    digits), and no YAML 1.1 base-60 numbers (``3:3`` would silently be 183)."""
+    if node.tag == "tag:yaml.org,2002:int":
+        digits = sum(ch.isdigit() for ch in node.value)
+        if digits > max_int_digits:
+            raise _TooMuch(f"an integer of {digits:,} digits is over the limit of {max_int_digits} digits", node,
+                           "no size archcalc accepts needs more (see docs/limits.md)")
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
+        raise _TooMuch(f"'{node.value}' is a base-60 number in YAML 1.1", node,
+                       "quote it if it is text; write [h, w] for a pair")
+
+
+def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits: int = MAX_INT_DIGITS) -> None:
+    """Refuse a composed document that, every alias expanded where it is used, holds more than
+    ``max_values`` values, nests deeper than ``max_depth``, refers to itself, or holds an
+    over-long integer; the error carries the line of the node where the limit is crossed.
+
+    Iterative and linear in the unique nodes: an alias bomb is measured without being
+    expanded (each node's expanded size and height are memoized)."""
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values once expanded, height)
+    active: set[int] = set()  # nodes on the current path: meeting one again is a cycle
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        if finished:
+            children = [sizes[id(child)] for child in _children(node)]
+            total = 1 + sum(size for size, _ in children)
+            height = 1 + max((h for _, h in children), default=0)
+            active.discard(key)
+            sizes[key] = (total, height)
+            if total > max_values:
+                raise _TooMuch(f"the document expands to more than {max_values:,} values", node,
+                               "YAML aliases (*name) that reuse other aliases multiply; write the values out")
+            continue
+        if key in sizes:
+            if depth + sizes[key][1] - 1 > max_depth:
+                raise _TooMuch(f"nested more than {max_depth} levels deep (through an alias)", node)
+            continue
+        if key in active:
+            raise _TooMuch("an alias refers to a node that contains it", node, "YAML anchors cannot nest themselves")
+        if depth > max_depth:
+            raise _TooMuch(f"nested more than {max_depth} levels deep", node)
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, max_int_digits)
+            sizes[key] = (1, 1)
+            continue
+        active.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
+
+
+def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = MAX_YAML_VALUES,
+               max_depth: int = MAX_YAML_DEPTH) -> Any:
+    """Parse YAML text safely within the limits; every failure is a :class:`SpecError` at
+    ``file:line``. The document is composed, checked (:func:`check_nodes`), then built."""
+    instance = loader(text)
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = instance.get_single_node()
+        if node is None:
+            return None
+        check_nodes(node, max_values, max_depth)
+        return instance.construct_document(node)
+    except _TooMuch as err:
+        raise SpecError(str(err), source=Source(file, err.line), hint=err.hint) from None
     except SpecError as err:
         raise SpecError(err.message, source=Source(file, err.source.line if err.source else None), hint=err.hint) from None
+    except yaml.reader.ReaderError as err:
+        raise SpecError(f"invalid YAML: {_reader_problem(err)}", source=Source(file, _reader_line(text, err.position)),
+                        hint="remove the character, or write it as an escape inside a double-quoted string") from None
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, file) from None
     except yaml.YAMLError as err:
         raise SpecError(f"invalid YAML: {err}", source=Source(file)) from None
-    except RecursionError:
-        raise SpecError("invalid YAML: nested too deeply", source=Source(file)) from None
-    try:
-        check_expansion(document, MAX_VALUES)
-    except ValueError:
-        raise SpecError(
-            f"the document expands to more than {MAX_VALUES:,} values",
-            source=Source(file),
-            hint="YAML aliases (*name) that reuse other aliases multiply; write the values out",
-        ) from None
-    return document
+    finally:
+        instance.dispose()
+
+
+def load_yaml_text(text: str, file: str) -> Any:
+    """A spec or key from YAML text (containers carry line numbers)."""
+    return parse_yaml(text, file)
+
+
+def _reader_problem(err: yaml.reader.ReaderError) -> str:
+    character = err.character if isinstance(err.character, int) else ord(err.character[:1] or "\0")
+    return f"the character U+{character:04X} is not allowed in YAML ({err.reason})"
+
+
+def _reader_line(text: str, position: int) -> int:
+    """Line of a reader error: libyaml counts UTF-8 bytes, the pure-Python reader characters."""
+    prefix = text.encode("utf-8")[:position] if _BaseLoader is not yaml.SafeLoader else text[:position].encode("utf-8")
+    return prefix.count(b"\n") + 1
 
 
 def _yaml_error(err: yaml.MarkedYAMLError, file: str) -> SpecError:
@@ -142,10 +205,41 @@ def _yaml_error(err: yaml.MarkedYAMLError, file: str) -> SpecError:
     return SpecError(f"invalid YAML: {problem}", source=Source(file, line))
 
 
-def load_yaml_file(path: Path) -> Any:
-    """Read and parse a YAML file; unreadable files are a :class:`SpecError` too."""
+def read_text(path: Path, limit: int) -> str:
+    """The text of a regular UTF-8 file of at most ``limit`` bytes, or a located SpecError.
+
+    The file is opened without blocking and checked with ``fstat`` before anything is read,
+    so a FIFO, a device (``/dev/zero``) or a directory is refused at once instead of hanging
+    or filling memory; at most ``limit + 1`` bytes are ever read. A byte-order mark is dropped.
+    """
+    file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"cannot read the file: {err}", source=Source(str(path))) from None
-    return load_yaml_text(text, str(path))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise SpecError(f"cannot read the file: {err.strerror or err}", source=Source(file)) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
+            raise SpecError(f"cannot read the file: it is {kind}", source=Source(file))
+        data = b"" if info.st_size > limit else handle.read(limit + 1)
+    if info.st_size > limit or len(data) > limit:
+        raise SpecError(f"the file is larger than the limit of {limit:,} bytes", source=Source(file),
+                        hint="see docs/limits.md")
+    return decode_utf8(data, file)
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """UTF-8 text (a leading byte-order mark dropped); an undecodable byte is a located error."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise SpecError(f"not UTF-8 text: byte 0x{data[err.start]:02x} at column {column} cannot be decoded",
+                        source=Source(file, line), hint="save the file as UTF-8") from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read and parse a spec or key file within :data:`MAX_SPEC_BYTES`."""
+    return load_yaml_text(read_text(path, MAX_SPEC_BYTES), str(path))

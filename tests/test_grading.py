@@ -104,7 +104,9 @@ def test_googlenet_key():
 
 def test_googlenet_heidi_ungradable():
     report = grade("googlenet_key.yaml", "googlenet/heidi.yaml")
-    assert not report.gradable and report.error == "not valid YAML: did not find expected ',' or ']' (line 2)"
+    assert not report.gradable and report.error == (
+        "line 1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts here; "
+        "the parser gave up on line 2)")
     assert (report.score, report.max_score) == (0, 12)
 
 
@@ -173,10 +175,10 @@ def _bomb() -> str:
 
 HOSTILE = {
     "bomb.yaml": (_bomb().encode(), "more than 10,000 values"),
-    "deep.yaml": (("q1: " + "[" * 5000 + "]" * 5000 + "\n").encode(), "not valid YAML"),
+    "deep.yaml": (("q1: " + "[" * 5000 + "]" * 5000 + "\n").encode(), "invalid YAML"),
     "binary.yaml": (bytes(range(256)) * 8, "not UTF-8 text"),
     "nul.yaml": (b"q1: 55\x00x55\n", "NUL"),
-    "huge.yaml": (b"q1: " + b"9" * 10_000_000 + b"\n", "file too large"),
+    "huge.yaml": (b"q1: " + b"9" * 10_000_000 + b"\n", "larger than the limit of 1,000,000 bytes"),
     "list.yaml": (b"- 55x55x96\n", "expected a mapping"),
     "tags.yaml": (b"q1: !!python/object/apply:os.system ['echo pwned']\n", None),
 }
@@ -226,7 +228,7 @@ def test_prairielearn_results(cli):
         assert set(test) >= {"name", "points", "max_points"}
     broken = json.loads(cli("check", str(EXAMPLES / "googlenet_key.yaml"), str(EXAMPLES / "googlenet" / "heidi.yaml"),
                             "--format", "prairielearn").stdout)
-    assert broken["gradable"] is False and broken["format_errors"] and "not valid YAML" in broken["format_errors"][0]
+    assert broken["gradable"] is False and broken["format_errors"] and "invalid YAML" in broken["format_errors"][0]
 
 
 def test_summary_csv_and_exit_codes(tmp_path, cli):

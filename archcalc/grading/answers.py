@@ -1,7 +1,7 @@
 """Students' answers: untrusted files, and the many ways people write a number or a shape.
 
 A submission is a YAML mapping of question id to answer. It is read defensively: at most
-MAX_BYTES, UTF-8 only, YAML with every scalar kept as text (BaseLoader: no type guessing, no
+MAX_ANSWER_BYTES, UTF-8 only, YAML with every scalar kept as text (BaseLoader: no type guessing, no
 tags), aliases counted as expanded, nesting bounded; any failure makes that one submission
 ungradable, with a message, and never stops the others.
 
@@ -20,13 +20,31 @@ from typing import Any
 
 import yaml
 
-from ..yaml_source import check_expansion
+from ..errors import Source, SpecError
+from ..limits import MAX_ANSWER_BYTES, MAX_ANSWER_DEPTH, MAX_ANSWER_VALUES
+from ..yaml_source import parse_yaml, read_text
 
-MAX_BYTES = 1_000_000
-MAX_VALUES = 10_000
-MAX_DEPTH = 20
 
-_Loader: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+class _Loader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+    """Every scalar as text (no type guessing, no tags); a question answered twice is an error."""
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise SpecError("a question id must be plain text", source=Source("", key_node.start_mark.line + 1))
+        if key in result:
+            raise SpecError(f"'{key}' is answered twice (first on line {lines[key]})",
+                            source=Source("", key_node.start_mark.line + 1))
+        result[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 INVALID_WORDS = {"invalid", "not valid", "impossible", "not possible", "not an integer", "undefined"}
 _MULTIPLIERS = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "g": 10**9, "b": 10**9,
@@ -74,24 +92,13 @@ def read_submission(path: Path) -> Submission:
     """A student's answers, or a Submission with ``error`` set: never an exception."""
     student = path.stem
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return Submission(student, {}, f"file too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
-        text = path.read_bytes().decode("utf-8")
+        text = read_text(path, MAX_ANSWER_BYTES)
         if "\x00" in text:
             return Submission(student, {}, "not a text file (it contains NUL bytes)")
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - BaseLoader builds only str, list and dict
-        check_expansion(document, MAX_VALUES, MAX_DEPTH)
-    except UnicodeDecodeError:
-        return Submission(student, {}, "not UTF-8 text")
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        return Submission(student, {}, f"not valid YAML: {err.problem or err.context}{where}")
-    except (yaml.YAMLError, ValueError, RecursionError) as err:
-        return Submission(student, {}, f"not valid YAML: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
-    except OSError as err:
-        return Submission(student, {}, f"cannot read the file: {err.strerror or err}")
+        document = parse_yaml(text, str(path), _Loader, MAX_ANSWER_VALUES, MAX_ANSWER_DEPTH)
+    except SpecError as err:
+        line = f"line {err.source.line}: " if err.source is not None and err.source.line is not None else ""
+        return Submission(student, {}, f"{line}{err.message}")
     if not isinstance(document, dict):
         return Submission(student, {}, "expected a mapping of question id to answer, like 'q1: 55x55x96'")
     return Submission(student, {str(key): value for key, value in document.items()})
