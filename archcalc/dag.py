@@ -64,25 +64,24 @@ def _cycle_error(nodes: list[Node], stuck: set[int]) -> GraphError:
 
 
 def check_inference_outputs(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> None:
-    """An output used at inference must not depend on a training-only layer."""
+    """An output used at inference must not depend on a training-only layer.
+
+    One pass in topological order marks, for every node, the first training-only layer it
+    depends on: linear however many outputs there are."""
+    tainted: dict[str, Node | None] = {}
+    for node in nodes:
+        tainted[node.name] = node if node.training_only else next(
+            (tainted[src] for src in node.inputs if tainted[src] is not None), None)
     by_name = {node.name: node for node in nodes}
     for output in outputs:
-        if by_name[output].training_only:
-            continue
-        stack, seen = [output], {output}
-        while stack:
-            node = by_name[stack.pop()]
-            if node.training_only:
-                raise GraphError(
-                    f"output '{output}' is used at inference but depends on training-only layer '{node.name}'",
-                    source=node.source,
-                    layer=node.name,
-                    hint="mark the output's branch training_only too, or take the input from an inference layer",
-                )
-            for src in node.inputs:
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
+        culprit = tainted[output]
+        if culprit is not None and not by_name[output].training_only:
+            raise GraphError(
+                f"output '{output}' is used at inference but depends on training-only layer '{culprit.name}'",
+                source=culprit.source,
+                layer=culprit.name,
+                hint="mark the output's branch training_only too, or take the input from an inference layer",
+            )
 
 
 def unused_warnings(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -> tuple[str, ...]:

@@ -60,6 +60,13 @@ class ArchcalcError(Exception):
         return text
 
 
+def short_repr(value: object, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width`` characters: error messages quote untrusted values,
+    which may be a megabyte long."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class SpecError(ArchcalcError):
     """The YAML is malformed or does not follow the spec schema."""
 

@@ -11,12 +11,17 @@ nothing in it is ever ``eval``-ed.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import short_repr
+from .limits import MAX_DIM, MAX_EXPRESSION_CHARS, MAX_INT_DIGITS
+
 _NAME = re.compile(r"^\$([A-Za-z_]\w*)$")
+_LONG_NUMBER = re.compile(r"\d{%d}" % (MAX_INT_DIGITS + 1))
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -50,7 +55,7 @@ def _evaluate(node: ast.AST, env: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         try:
             return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
-        except (TypeError, ZeroDivisionError) as err:
+        except (TypeError, ZeroDivisionError, OverflowError) as err:
             raise ExpressionError(f"cannot compute: {err}") from None
     raise ExpressionError("only numbers, argument names, + - * / // % and parentheses are allowed")
 
@@ -59,15 +64,24 @@ def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     """Value of an arithmetic expression over the arguments in ``env``.
 
     A float result that is a whole number becomes an int, so ``${c / 2}`` can be a
-    channel count.
+    channel count. The text is bounded before it is parsed (a 20,000-term sum would exhaust
+    the parser's recursion, a long run of '-' its memory), and so is the result.
     """
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"an expression of {len(text):,} characters is over the limit of "
+                              f"{MAX_EXPRESSION_CHARS} (MAX_EXPRESSION_CHARS)")
+    if _LONG_NUMBER.search(text):
+        raise ExpressionError(f"a number in the expression has more than {MAX_INT_DIGITS} digits (MAX_INT_DIGITS)")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise ExpressionError(f"cannot parse expression '{text}'") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ExpressionError(f"cannot parse expression {short_repr(text)}") from None
     value = _evaluate(tree, env)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, int) and abs(value) > MAX_DIM:
+        raise ExpressionError(f"the expression {short_repr(text)} gives {short_repr(value)}, beyond the limit of "
+                              f"{MAX_DIM:,} (MAX_DIM)")
     return value
 
 
@@ -79,7 +93,7 @@ def substitute(value: Any, env: Mapping[str, Any]) -> Any:
             return _lookup(match.group(1), env)
         if (value.startswith("$(") and value.endswith(")")) or (value.startswith("${") and value.endswith("}")):
             return evaluate(value[2:-1], env)
-        raise ExpressionError(f"'{value}' is neither $name nor $(expression)")
+        raise ExpressionError(f"{short_repr(value)} is neither $name nor $(expression)")
     if isinstance(value, list):
         return [substitute(item, env) for item in value]
     if isinstance(value, dict):

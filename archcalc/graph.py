@@ -18,14 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from .dag import check_inference_outputs, toposort, unused_warnings
-from .errors import GraphError, Source, SpecError
+from .errors import GraphError, Source, SpecError, short_repr
 from .expressions import ExpressionError, substitute
 from .layers import Layer, known_tags, lookup
-from .spec import ModuleDef, Spec, describe_validation_error
+from .limits import MAX_LAYERS, MAX_MODULE_DEPTH
+from .spec import ModuleDef, Spec, check_name, describe_validation_error
 from .yaml_source import LineList, LineMap
-
-MAX_NODES = 200_000
-"""Expansion stops here: a typo in ``repeat`` must not exhaust memory."""
 
 _GRAPH_KEYS = ("name", "inputs", "repeat", "training_only", "args")
 _SCOPE_SEP = "/"
@@ -104,13 +102,14 @@ class _Expander:
     module_args: dict[str, str] = field(default_factory=dict)
     active_modules: list[str] = field(default_factory=list)
     training_depth: int = 0  # > 0 while expanding an entry marked training_only
+    suffixes: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, base) -> next auto-name suffix
 
     def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
         return SpecError(message, source=self.spec.source(line), layer=layer, hint=hint)
 
     # ---- entries -------------------------------------------------------------------
 
-    def entry_parts(self, entry: Any, line: int | None) -> tuple[str, LineMap]:
+    def entry_parts(self, entry: Any, line: int | None, where: str) -> tuple[str, LineMap]:
         """Split ``- conv2d: {...}`` (or bare ``- relu``) into its tag and field mapping."""
         if isinstance(entry, str):
             body = LineMap()
@@ -124,7 +123,7 @@ class _Expander:
             if isinstance(tag, str) and isinstance(body, LineMap):
                 return tag, body
         raise self.error(
-            "a layer entry is '- type: {field: value, ...}' or a bare '- type'",
+            f"{where}: a layer entry is '- type: {{field: value, ...}}' or a bare '- type'",
             line,
             hint="example: '- conv2d: {name: conv1, out: 96, kernel: 11, stride: 4}'",
         )
@@ -137,17 +136,22 @@ class _Expander:
 
     def expand(self, entries: list[Any], scope: str, env: Mapping[str, Any], prev: str, stack: tuple[str, ...]) -> str:
         """Expand a list of entries in one scope; returns the name of its last output."""
+        if not isinstance(entries, list) or not entries:
+            raise self.error("'layers' must be a non-empty list of layer entries", getattr(entries, "line", None),
+                             _join(scope, ""))
         taken = self.explicit_names(entries, scope)  # explicit names first, so auto names avoid them
         anchor: str | None = None  # the last explicitly named entry: 'conv1' names 'conv1_relu'
         for i, entry in enumerate(entries):
             line = entries.line_of(i) if isinstance(entries, LineList) else None
-            tag, body = self.entry_parts(entry, line)
+            where = f"layer #{i + 1} of " + (f"module instance '{scope}'" if scope else "'layers'")
+            tag, body = self.entry_parts(entry, line, where)
             explicit = body.get("name")
             if explicit is not None:
                 local = anchor = str(explicit)
             else:
                 kind = lookup(tag).type_name if lookup(tag) is not None else tag  # type: ignore[union-attr]
-                local = self.unique(f"{anchor}_{kind}" if anchor else kind, taken)
+                local = self.unique(f"{anchor}_{kind}" if anchor else kind, taken, scope)
+                check_name(local, lambda message, hint=None: self.error(f"{where}: {message}", line, hint=hint))
             taken.add(local)
             prev = self.entry(tag, body, local, scope, env, prev, stack)
         return prev
@@ -164,8 +168,9 @@ class _Expander:
             name = body["name"]
             line = body.line_of("name")
             if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name).strip():
-                raise self.error(f"a layer name must be a non-empty string, got {name!r}", line)
+                raise self.error(f"a layer name must be a non-empty string, got {short_repr(name)}", line)
             name = str(name)
+            check_name(name, lambda message, hint=None: self.error(message, line, hint=hint))
             if _SCOPE_SEP in name or name == "input":
                 raise self.error(
                     f"'{name}' cannot be a layer name",
@@ -178,13 +183,15 @@ class _Expander:
             names[name] = line
         return set(names)
 
-    @staticmethod
-    def unique(base: str, taken: set[str]) -> str:
+    def unique(self, base: str, taken: set[str], scope: str) -> str:
+        """``base``, or ``base_2``, ``base_3``, …: the next free one, counted up per base so that
+        a thousand bare ``- relu`` lines take linear, not quadratic, time."""
         if base not in taken:
             return base
-        n = 2
+        n = self.suffixes.get((scope, base), 2)
         while f"{base}_{n}" in taken:
             n += 1
+        self.suffixes[(scope, base)] = n + 1
         return f"{base}_{n}"
 
     def entry(self, tag: str, body: LineMap, local: str, scope: str, env: Mapping[str, Any], prev: str, stack) -> str:
@@ -220,8 +227,9 @@ class _Expander:
         value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
-        if value > MAX_NODES:
-            raise self.error(f"repeat {value:,} exceeds the limit of {MAX_NODES:,} layers", body.line_of("repeat"), full)
+        if value > MAX_LAYERS:
+            raise self.error(f"repeat {value:,} exceeds the limit of {MAX_LAYERS:,} layers", body.line_of("repeat"), full,
+                             hint="see docs/limits.md")
         return value
 
     def input_refs(self, body: LineMap, scope: str, full: str) -> list[_Ref] | None:
@@ -250,9 +258,9 @@ class _Expander:
         if "args" in body:
             raise self.error("'args' is for module instances; layer fields go directly in the mapping", body.line_of("args"), full)
         layer = self.validate_layer(tag, fields, body, env, full)
-        if len(self.nodes) >= MAX_NODES:
-            raise self.error(f"the spec expands to more than {MAX_NODES:,} layers", body.line, full,
-                             hint="check 'repeat' counts")
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.error(f"the spec expands to more than {MAX_LAYERS:,} layers (MAX_LAYERS)", body.line, full,
+                             hint="check 'repeat' counts; see docs/limits.md")
         self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack,
                                        self.spec.source(body.line), self.training_depth > 0))
         self.targets[full] = full
@@ -272,6 +280,9 @@ class _Expander:
     def module_instance(self, tag, module: ModuleDef, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
         if tag in self.active_modules:
             raise self.error(f"module '{tag}' instantiates itself", body.line, full)
+        if len(self.active_modules) >= MAX_MODULE_DEPTH:
+            raise self.error(f"modules nest more than {MAX_MODULE_DEPTH} deep (MAX_MODULE_DEPTH)", body.line, full,
+                             hint="see docs/limits.md")
         if inputs is not None and len(inputs) != 1:
             raise self.error(f"module '{tag}' takes one input, got {len(inputs)}", body.line_of("inputs"), full)
         extra = [k for k in body if k not in _GRAPH_KEYS]

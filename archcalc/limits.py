@@ -21,6 +21,7 @@ MAX_DIM = 2**31 - 1
 MAX_TENSOR_VALUES = 2**48
 MAX_RF = 2**62
 MAX_LAYERS = 50_000
+MAX_MODULE_DEPTH = 32
 MAX_EXPRESSION_CHARS = 200
 MAX_NAME_CHARS = 200
 MAX_BATCH = 2**20
@@ -57,6 +58,7 @@ LIMITS: tuple[Limit, ...] = (
           "values of the network input and of each layer's output, batch 1"),
     Limit("MAX_RF", MAX_RF, "spec", "receptive-field size, effective stride and effective padding, in input pixels"),
     Limit("MAX_LAYERS", MAX_LAYERS, "spec", "layers once modules and `repeat` are expanded"),
+    Limit("MAX_MODULE_DEPTH", MAX_MODULE_DEPTH, "spec", "modules instantiated inside modules"),
     Limit("MAX_EXPRESSION_CHARS", MAX_EXPRESSION_CHARS, "spec", "characters of one `$(expression)` (checked before parsing)"),
     Limit("MAX_NAME_CHARS", MAX_NAME_CHARS, "spec", "characters of a layer or network name"),
     Limit("MAX_BATCH", MAX_BATCH, "--batch, key", "batch size for memory"),

@@ -13,22 +13,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from collections.abc import Callable
+from typing import Annotated
 
-from .errors import Source, SpecError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ArchcalcError, Source, SpecError, short_repr
 from .layers.structure import InputShape, check_input_shape
+from .limits import MAX_NAME_CHARS
 from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
 
 ArgValue = int | float | bool | str | list | None
+
+_INVISIBLE = {"Cc", "Cs", "Zl", "Zp"}
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a network, module or layer, or None. Control and bidi
+    characters would make reports lie about what they show (and SVG invalid XML)."""
+    import unicodedata
+
+    if len(name) > MAX_NAME_CHARS:
+        return f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)"
+    bad = next((ch for ch in name if unicodedata.category(ch) in _INVISIBLE or ch in _BIDI_CONTROLS), None)
+    if bad is not None:
+        return f"the name {short_repr(name)} contains the control character U+{ord(bad):04X}"
+    return None
+
+
+def check_name(name: str, error: Callable[..., ArchcalcError]) -> None:
+    """Raise ``error(message)`` when :func:`name_problem` finds one."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise error(problem, hint="use printable characters only")
+
+
+def _valid_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+Name = Annotated[str, AfterValidator(_valid_name)]
 
 
 class ModuleDef(BaseModel):
     """A reusable, parametrized group of layers (an Inception module, a residual block)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
 
     description: str | None = None
-    args: list[str] | dict[str, ArgValue] = Field(default_factory=list)
+    args: list[Name] | dict[Name, ArgValue] = Field(default_factory=list)
     layers: list[Any] = Field(min_length=1)
 
     def defaults(self) -> dict[str, ArgValue]:
@@ -41,15 +78,15 @@ class ModuleDef(BaseModel):
 class SpecModel(BaseModel):
     """The top level of a spec file (see docs/spec.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
 
-    name: str
+    name: Name
     description: str | None = None
     reference: str | None = None
     aliases: list[str] = Field(default_factory=list)
     input: InputShape
-    args: dict[str, ArgValue] = Field(default_factory=dict)
-    modules: dict[str, ModuleDef] = Field(default_factory=dict)
+    args: dict[Name, ArgValue] = Field(default_factory=dict)
+    modules: dict[Name, ModuleDef] = Field(default_factory=dict)
     layers: list[Any] = Field(min_length=1)
     outputs: list[str] | None = Field(default=None, min_length=1)
 
@@ -97,7 +134,7 @@ def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[
         hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(fields)}"
         return f"unknown field '{where}'", loc, hint
     message = first["msg"].removeprefix("Value error, ")
-    return f"field '{where}': {message} (got {first.get('input')!r})", loc, None
+    return f"field '{where}': {message} (got {short_repr(first.get('input'))})", loc, None
 
 
 def parse_spec(raw: Any, file: str) -> Spec:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
+
+from ..limits import MAX_BATCH, MAX_INT_DIGITS
 
 
 def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
@@ -16,10 +17,13 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     from ..layers.structure import check_input_shape
 
+    parts = [part.strip() for part in value.replace("x", ",").split(",")]
     try:
-        return check_input_shape(tuple(int(part) for part in value.replace("x", ",").split(",")))
-    except ValueError:
-        raise click.BadParameter(f"'{value}': expected C,H,W of positive integers, such as 3,224,224") from None
+        if not all(part.isascii() and part.isdigit() and len(part) <= MAX_INT_DIGITS for part in parts):
+            raise ValueError("expected C,H,W (or F) of positive integers")
+        return check_input_shape(tuple(int(part) for part in parts))
+    except ValueError as err:
+        raise click.BadParameter(f"'{short(value)}': {err}; for example 3,224,224") from None
 
 
 def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
@@ -27,12 +31,20 @@ def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     for item in values:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"'{item}': expected NAME=VALUE such as classes=2")
+            raise click.BadParameter(f"'{short(item)}': expected NAME=VALUE such as classes=2")
+        from ..errors import SpecError
+        from ..yaml_source import parse_yaml
+
         try:
-            parsed[name.strip()] = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            raise click.BadParameter(f"'{item}': the value is not a valid scalar") from None
+            parsed[name.strip()] = parse_yaml(text, f"--set {name.strip()}") if text.strip() else None
+        except SpecError as err:
+            raise click.BadParameter(f"'{short(item)}': {err.message}") from None
     return parsed
+
+
+def short(text: str, width: int = 60) -> str:
+    """A command-line value cut for an error message."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def spec_options(command: Any) -> Any:
@@ -106,7 +118,7 @@ def analysis_options(command: Any) -> Any:
             help="Bytes per value for memory.",
         ),
         click.option(
-            "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for memory."
+            "--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True, help="Batch size for memory."
         ),
     ]
 

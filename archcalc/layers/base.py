@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ..conventions import Conventions
 from ..errors import LayerError
+from ..limits import MAX_DIM
 from ..receptive_field import RF
 
 Shape = tuple[int, ...]
@@ -100,29 +101,45 @@ class RuleContext:
 
 
 # ---- field types shared by the layer schemas -------------------------------------------
+# Strict: a YAML ``true`` or ``"8"`` where a number belongs is an error, never 1 or 8; every
+# size is bounded by MAX_DIM so that no arithmetic downstream meets an absurd number.
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _to_pair(value: Any) -> Any:
-    """Accept an int or an [h, w] pair; return (h, w)."""
-    if _is_int(value):
-        return (value, value)
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
-        return (value[0], value[1])
-    raise ValueError("expected an integer or a pair [height, width] of integers")
-
-
-def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
-    if min(value) < 1:
-        raise ValueError("must be at least 1")
+def _bounded(value: int, low: int) -> int:
+    if value < low:
+        raise ValueError("must be at least 1" if low == 1 else "cannot be negative")
+    if value > MAX_DIM:
+        raise ValueError(f"must be at most {MAX_DIM:,} (MAX_DIM in docs/limits.md)")
     return value
 
 
-Pair = Annotated[tuple[int, int], BeforeValidator(_to_pair), AfterValidator(_positive_pair)]
+def _int_pair(value: Any, low: int) -> tuple[int, int]:
+    """An int or an [h, w] pair of ints, each in [low, MAX_DIM]; returns (h, w)."""
+    if _is_int(value):
+        value = (value, value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_int(v) for v in value):
+        return (_bounded(value[0], low), _bounded(value[1], low))
+    raise ValueError("expected an integer or a pair [height, width] of integers")
+
+
+def _strict_int(value: Any, low: int) -> int:
+    if not _is_int(value):
+        raise ValueError("expected an integer")
+    return _bounded(value, low)
+
+
+Dim = Annotated[int, BeforeValidator(lambda v: _strict_int(v, 1))]
+"""A positive size (channels, features, groups): an integer in [1, MAX_DIM]."""
+
+Pair = Annotated[tuple[int, int], BeforeValidator(lambda v: _int_pair(v, 1))]
 """A positive (h, w) pair written as ``3`` or ``[3, 5]``."""
+
+NonNegativePair = Annotated[tuple[int, int], BeforeValidator(lambda v: _int_pair(v, 0))]
+"""A non-negative (h, w) pair written as ``0`` or ``[1, 0]``."""
 
 
 def _to_padding(value: Any) -> Any:
@@ -131,29 +148,22 @@ def _to_padding(value: Any) -> Any:
         return ((0, 0), (0, 0))
     if value == "same":
         return "same"
-    if _is_int(value):
-        value = (value, value)
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        if all(_is_int(v) for v in value):
-            return ((value[0], value[0]), (value[1], value[1]))
-        if all(isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(x) for x in v) for v in value):
-            return ((value[0][0], value[0][1]), (value[1][0], value[1][1]))
-    raise ValueError(
-        "expected 'same', 'valid', an integer (per side), [h, w] (per side), "
-        "or [[top, bottom], [left, right]]"
-    )
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (list, tuple)) for v in value):
+        return (_int_pair(value[0], 0), _int_pair(value[1], 0))
+    try:
+        h, w = _int_pair(value, 0)
+    except ValueError as err:
+        if "at most" in str(err) or "negative" in str(err):
+            raise
+        raise ValueError(
+            "expected 'same', 'valid', an integer (per side), [h, w] (per side), "
+            "or [[top, bottom], [left, right]]"
+        ) from None
+    return ((h, h), (w, w))
 
 
-def _nonnegative_padding(value: Any) -> Any:
-    if value != "same" and min(min(side) for side in value) < 0:
-        raise ValueError("padding cannot be negative")
-    return value
-
-
-PaddingSpec = Annotated[
-    Any, BeforeValidator(_to_padding), AfterValidator(_nonnegative_padding)
-]
-"""'same' or explicit per-side padding ((top, bottom), (left, right))."""
+PaddingSpec = Annotated[Any, BeforeValidator(_to_padding)]
+"""'same' or explicit per-side padding ((top, bottom), (left, right)), each in [0, MAX_DIM]."""
 
 
 def pair_text(value: tuple[int, int], sep: str = "×") -> str:
@@ -173,7 +183,7 @@ class Layer(BaseModel):
 
     # defer_build: a schema is compiled when a type is first used, not for all ~25 types at
     # import; `archcalc summary` is a short-lived process.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
 
     type_name: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import PositiveInt
-
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
+from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
                    pair_text, per_axis, register, shape_str, torch_module)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
@@ -43,12 +41,12 @@ class Conv2d(Layer):
 
     op_kind = "conv"
 
-    out: PositiveInt
+    out: Dim
     kernel: Pair
     stride: Pair = (1, 1)
     padding: PaddingSpec = ((0, 0), (0, 0))
     dilation: Pair = (1, 1)
-    groups: PositiveInt = 1
+    groups: Dim = 1
     bias: bool = True
 
     def _channels(self, inputs: Sequence[Shape]) -> int:
@@ -126,18 +124,14 @@ class ConvTranspose2d(Layer):
 
     op_kind = "conv"
 
-    out: PositiveInt
+    out: Dim
     kernel: Pair
     stride: Pair = (1, 1)
     padding: PaddingSpec = ((0, 0), (0, 0))
-    output_padding: tuple[int, int] | int = 0
+    output_padding: NonNegativePair = (0, 0)
     dilation: Pair = (1, 1)
-    groups: PositiveInt = 1
+    groups: Dim = 1
     bias: bool = True
-
-    def _out_pad(self) -> tuple[int, int]:
-        op = self.output_padding
-        return (op, op) if isinstance(op, int) else op
 
     def _check(self, inputs: Sequence[Shape]) -> tuple[int, int, int]:
         c, h, w = feature_map(inputs[0])
@@ -146,7 +140,7 @@ class ConvTranspose2d(Layer):
                              hint="give explicit padding (and output_padding)")
         check_groups(c, self.out, self.groups)
         for axis in range(2):
-            if not 0 <= self._out_pad()[axis] < max(self.stride[axis], self.dilation[axis]):
+            if not 0 <= self.output_padding[axis] < max(self.stride[axis], self.dilation[axis]):
                 raise LayerError("output_padding must be smaller than the stride or the dilation (PyTorch's rule)")
         return c, h, w
 
@@ -156,7 +150,7 @@ class ConvTranspose2d(Layer):
         for axis, length in enumerate((h, w)):
             before, after = self.padding[axis]
             size = (length - 1) * self.stride[axis] - before - after + self.dilation[axis] * (self.kernel[axis] - 1) \
-                + self._out_pad()[axis] + 1
+                + self.output_padding[axis] + 1
             if size < 1:
                 raise LayerError(f"padding {before}+{after} removes the whole output ({size} pixels)")
             sizes.append(size)
@@ -185,7 +179,7 @@ class ConvTranspose2d(Layer):
         for i, length in enumerate((h, w)):
             before, after = self.padding[i]
             axes.append(f"({length} − 1)·{self.stride[i]} − ({before} + {after}) + {self.dilation[i]}·({self.kernel[i]} − 1)"
-                        f" + {self._out_pad()[i]} + 1 = {output[1 + i]}")
+                        f" + {self.output_padding[i]} + 1 = {output[1 + i]}")
         per_input = f"{self.out}/{self.groups}·{self.kernel[0]}·{self.kernel[1]}" if self.groups != 1 \
             else f"{self.out}·{self.kernel[0]}·{self.kernel[1]}"
         rf = [f"size {num(a.size)}, stride {num(b.jump)}/{self.stride[i]} = {num(a.jump)}"
@@ -206,7 +200,7 @@ class ConvTranspose2d(Layer):
                              hint="use symmetric padding and output_padding for the extra pixel")
         return torch_module(
             "ConvTranspose2d", in_channels=c, out_channels=self.out, kernel_size=self.kernel, stride=self.stride,
-            padding=(top, left), output_padding=self._out_pad(), groups=self.groups, bias=self.bias,
+            padding=(top, left), output_padding=self.output_padding, groups=self.groups, bias=self.bias,
             dilation=self.dilation,
         )
 
@@ -214,8 +208,8 @@ class ConvTranspose2d(Layer):
         text = f"{self.kernel[0]}×{self.kernel[1]}/{pair_text(self.stride)}↑, {self.out}"
         if self.padding != ((0, 0), (0, 0)):
             text += f", pad {padding_text(self.padding)}"
-        if self._out_pad() != (0, 0):
-            text += f", out pad {pair_text(self._out_pad())}"
+        if self.output_padding != (0, 0):
+            text += f", out pad {pair_text(self.output_padding)}"
         if self.groups != 1:
             text += f", groups {self.groups}"
         return text + ("" if self.bias else ", no bias")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import PositiveInt
-
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, num, register, torch_module
+from .base import Cost, Dim, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, num, register, torch_module
 
 
 @register("linear", "fc", "dense")
@@ -20,7 +18,7 @@ class Linear(PointWise, Layer):
 
     op_kind = "linear"
 
-    out: PositiveInt
+    out: Dim
     bias: bool = True
 
     def _features(self, inputs: Sequence[Shape]) -> int:

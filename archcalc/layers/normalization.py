@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from .base import (Cost, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, num, numel,
+from .base import (Cost, Dim, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, num, numel,
                    passthrough_explanation, register, torch_module)
 from ..receptive_field import RF
 
@@ -67,7 +67,7 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
 
     op_kind = "none"
 
-    size: PositiveInt = 5
+    size: Dim = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from pydantic import Field, model_validator
-
-from fractions import Fraction
 
 from ..errors import LayerError
 from ..receptive_field import RF
@@ -120,9 +120,19 @@ class AvgPool2d(_WindowPool):
                                  ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad)
 
 
-def adaptive_windows(length: int, out: int) -> list[tuple[int, int]]:
-    """PyTorch's adaptive pooling windows: [floor(i·L/o), ceil((i+1)·L/o)) for each output i."""
-    return [((i * length) // out, -(-((i + 1) * length) // out)) for i in range(out)]
+def adaptive_window_total(length: int, out: int) -> int:
+    """Input positions summed over PyTorch's adaptive windows [floor(i·L/o), ceil((i+1)·L/o)),
+    i = 0 … o − 1, in closed form (o can be in the millions).
+
+    Window i has size ceil((r + L)/o) where r = i·L mod o: one more than the exact share
+    wherever o does not divide i·L. Summed: L + o − gcd(L, o)."""
+    return length + out - math.gcd(length, out)
+
+
+def adaptive_window_max(length: int, out: int) -> int:
+    """The largest adaptive window: r = i·L mod o runs over the multiples of g = gcd(L, o),
+    so the largest is ceil((o − g + L)/o)."""
+    return -(-(out - math.gcd(length, out) + length) // out)
 
 
 class _AdaptivePool(ParameterFree, Layer):
@@ -135,9 +145,7 @@ class _AdaptivePool(ParameterFree, Layer):
     def _window_elements(self, inputs: Sequence[Shape]) -> int:
         """Input elements summed over all windows (windows overlap when L % o != 0)."""
         c, h, w = feature_map(inputs[0])
-        per_h = sum(end - start for start, end in adaptive_windows(h, self.output[0]))
-        per_w = sum(end - start for start, end in adaptive_windows(w, self.output[1]))
-        return c * per_h * per_w
+        return c * adaptive_window_total(h, self.output[0]) * adaptive_window_total(w, self.output[1])
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
@@ -152,8 +160,7 @@ class _AdaptivePool(ParameterFree, Layer):
         _, h, w = feature_map(inputs[0])
         axes = []
         for axis, (length, out) in enumerate(((h, self.output[0]), (w, self.output[1]))):
-            windows = adaptive_windows(length, out)
-            kernel = max(end - start for start, end in windows)
+            kernel = adaptive_window_max(length, out)
             if length % out:
                 ctx.warn(
                     f"{'HW'[axis]}: adaptive windows of {length} → {out} vary in size and spacing; the field "

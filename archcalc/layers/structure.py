@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import BeforeValidator
 
 from ..errors import LayerError
+from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
 from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str, torch_module
 
 
-def check_input_shape(value: tuple[int, ...]) -> tuple[int, ...]:
-    """A network input is (C, H, W) or (F,), all positive: the one place this is checked."""
-    if len(value) not in (1, 3) or min(value) < 1:
+def check_input_shape(value: Any) -> tuple[int, ...]:
+    """A network input is (C, H, W) or (F,) of integers in [1, MAX_DIM], at most
+    MAX_TENSOR_VALUES values: the one place this is checked (spec, --input, answer keys)."""
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 3) \
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ValueError("expected [channels, height, width] (or [features]) of positive integers")
+    if max(value) > MAX_DIM:
+        raise ValueError(f"each size must be at most {MAX_DIM:,} (MAX_DIM in docs/limits.md)")
+    check_tensor_size(tuple(value))
     return tuple(value)
 
 
-InputShape = Annotated[tuple[int, ...], AfterValidator(check_input_shape)]
+def check_tensor_size(shape: Shape) -> None:
+    """ValueError when a tensor holds more than MAX_TENSOR_VALUES values."""
+    if numel(shape) > MAX_TENSOR_VALUES:
+        raise ValueError(f"{shape_str(shape)} is {numel(shape):,} values, over the limit of "
+                         f"{MAX_TENSOR_VALUES:,} (MAX_TENSOR_VALUES in docs/limits.md)")
+
+
+InputShape = Annotated[tuple[int, ...], BeforeValidator(check_input_shape)]
 
 
 @register("input")

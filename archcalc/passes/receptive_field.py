@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import LayerError
 from ..graph import Node
+from ..limits import MAX_RF
 from ..receptive_field import RF
 from .base import Pass
 
@@ -16,4 +18,10 @@ class ReceptiveFieldPass(Pass[RF]):
 
     def step(self, node: Node, inputs: Sequence[RF]) -> RF:
         shapes = self.earlier["shape"]
-        return node.layer.receptive_field(inputs, [shapes[name] for name in node.inputs], shapes[node.name], self.ctx)
+        field = node.layer.receptive_field(inputs, [shapes[name] for name in node.inputs], shapes[node.name], self.ctx)
+        for axis in field.axes():
+            for value in (axis.size, axis.jump, axis.padding):
+                if abs(value.numerator) > MAX_RF * value.denominator or value.denominator > MAX_RF:
+                    raise LayerError(f"the receptive field reaches {value} pixels, over the limit of {MAX_RF:,} (MAX_RF)",
+                                     hint="strides multiply along the network; see docs/limits.md")
+        return field
