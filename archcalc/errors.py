@@ -60,11 +60,15 @@ class ArchcalcError(Exception):
         return text
 
 
-def short_repr(value: object, width: int = 60) -> str:
-    """``repr(value)`` cut to ``width`` characters: error messages quote untrusted values,
-    which may be a megabyte long."""
-    text = repr(value)
+def short_text(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters: error messages quote untrusted values, which may
+    be a megabyte long."""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def short_repr(value: object, width: int = 60) -> str:
+    """``repr(value)``, cut like :func:`short_text`."""
+    return short_text(repr(value), width)
 
 
 class SpecError(ArchcalcError):

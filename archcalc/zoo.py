@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ZooError
+from .errors import ZooError, short_text
 from .yaml_source import load_yaml_file
 
 
@@ -78,11 +78,18 @@ def display_name(file: str) -> str:
 
 def resolve_spec(spec: str) -> Path:
     """A path to a spec file, or the built-in spec of that name."""
+    try:
+        return _resolve(spec)
+    except OSError as err:  # a name too long for the file system, say
+        raise ZooError(f"cannot use '{short_text(spec)}' as a spec: {err.strerror or err}") from None
+
+
+def _resolve(spec: str) -> Path:
     path = Path(spec)
-    if path.is_file():
-        return path
+    if path.exists() and not path.is_dir():
+        return path  # whatever it is: reading it says what is wrong (a FIFO, a device, ...)
     if path.suffix in (".yaml", ".yml") or "\\" in spec:
-        raise ZooError(f"no such file: {spec}")
+        raise ZooError(f"no such file: {short_text(spec)}")
     direct = zoo_dir() / f"{spec}.yaml"
     if direct.is_file():
         return direct
@@ -91,8 +98,10 @@ def resolve_spec(spec: str) -> Path:
         return aliases[spec]
     root = zoo_dir()
     names = [_name_of(path, root) for path in root.rglob("*.yaml")] + list(aliases)
+    if path.is_dir():
+        raise ZooError(f"'{short_text(spec)}' is a directory", hint="give a spec file, or a name 'archcalc zoo' lists")
     close = difflib.get_close_matches(spec, names, n=3)
     raise ZooError(
-        f"'{spec}' is neither a file nor a built-in spec",
+        f"'{short_text(spec)}' is neither a file nor a built-in spec",
         hint=(f"did you mean {', '.join(repr(c) for c in close)}? " if close else "") + "'archcalc zoo' lists the built-in specs",
     )

@@ -8,19 +8,24 @@ not pay for the analysis machinery, nor ``archcalc --help`` for anything.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from typing import Any
 
 import click
 
-from ..errors import ArchcalcError
+from ..errors import ArchcalcError, short_text
 
 EXIT_INPUT_ERROR = 1
 EXIT_NOT_ALL_CORRECT = 3
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE
 
 
 class _Group(click.Group):
-    """Turns every ArchcalcError into ``error: file:line: layer 'x': ...`` and exit 1."""
+    """The one place errors become messages: an ArchcalcError is ``error: file:line: layer 'x':
+    ...`` and exit 1; an operating-system error about a path the user gave is exit 1 too.
+    Anything else is a bug in archcalc: one line saying so (exit 70), the traceback only with
+    ARCHCALC_DEBUG=1; the fuzz test fails on it."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,6 +33,21 @@ class _Group(click.Group):
         except ArchcalcError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (| head): stop quietly, as other tools do
+            ctx.exit(EXIT_INPUT_ERROR)
+        except OSError as err:
+            where = f"{short_text(str(err.filename))}: " if err.filename else ""
+            click.echo(f"error: {where}{err.strerror or err}", err=True)
+            ctx.exit(EXIT_INPUT_ERROR)
+        except Exception as err:
+            if os.environ.get("ARCHCALC_DEBUG"):
+                raise
+            click.echo(f"error: internal error, a bug in archcalc: {type(err).__name__}: {short_text(str(err), 200)}\n"
+                       "  hint: rerun with ARCHCALC_DEBUG=1 for the traceback, and please report it", err=True)
+            ctx.exit(EXIT_INTERNAL_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -50,7 +50,7 @@ def verify(spec: str | None, all_specs: bool, input_shape, sets) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
     help="The Python file to write, e.g. model.py.",
 )
@@ -60,4 +60,5 @@ def export(spec: str, output: Path, input_shape, sets) -> None:
     from ..backends.export import export_source
 
     write_output(export_source(load_graph(spec, input_shape, sets)), output)
-    click.echo(f"wrote {output}", err=True)
+    if str(output) != "-":
+        click.echo(f"wrote {output}", err=True)

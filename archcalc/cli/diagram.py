@@ -15,7 +15,7 @@ from .options import load_graph, parse_list, spec_options, write_output
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
     help="out.svg, out.png, out.pdf or out.dot; the extension picks the format.",
 )
@@ -80,4 +80,5 @@ def render(
     options = DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only)
     source = build_dot(analysis, options)
     write_output(render_dot(source, fmt), output)
-    click.echo(f"wrote {output}", err=True)
+    if str(output) != "-":
+        click.echo(f"wrote {output}", err=True)

@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from . import EXIT_INPUT_ERROR, EXIT_NOT_ALL_CORRECT, main
-from .options import output_option, write_output
+from .options import check_writable, output_option, write_output
 
 
 @main.command()
 @click.argument("key_file", metavar="KEY", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("answers", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("answers", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
@@ -22,7 +22,8 @@ from .options import output_option, write_output
     show_default=True,
 )
 @click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write a per-student summary CSV."
+    "--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Also write a per-student summary CSV.",
 )
 @click.option(
     "--strict", is_flag=True, help=f"Exit {EXIT_NOT_ALL_CORRECT} unless every answer of every submission is correct."
@@ -42,17 +43,17 @@ def check(
     from ..grading.grade import Grader
     from ..grading.key import load_key
 
+    check_writable(csv_path)
+    check_writable(output)
+    files = _answer_files(answers)
     key = load_key(key_file)
     grader = Grader(key)
-    files: list[Path] = []
-    for path in answers:
-        files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
     reports = [grader.grade(read_submission(path)) for path in files]
-    if not reports:
-        raise click.UsageError("no .yaml or .yml answer files found")
-    if csv_path is not None:
-        write_output(summary_csv(reports, [q.id for q in key.model.questions]), csv_path)
-    write_output(render_reports(reports, fmt, key.model.title), output)
+    table = summary_csv(reports, [q.id for q in key.model.questions]) if csv_path is not None else None
+    text = render_reports(reports, fmt, key.model.title)
+    if table is not None:
+        write_output(table, csv_path)
+    write_output(text, output)
     if strict and not all(report.fully_correct for report in reports):
         sys.exit(EXIT_NOT_ALL_CORRECT)
 
@@ -60,6 +61,25 @@ def check(
 @main.group()
 def key() -> None:
     """Work with answer keys."""
+
+
+def _answer_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The answer files: each path given, and the .yaml/.yml files of each directory, sorted. A path
+    that cannot be read is kept: it becomes that student's 'ungradable' row, not an abort."""
+    from ..errors import ArchcalcError
+
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        try:
+            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        except OSError as err:
+            raise ArchcalcError(f"cannot list the folder '{path}': {err.strerror or err}") from None
+    if not files:
+        raise click.UsageError("no .yaml or .yml answer files found")
+    return files
 
 
 @key.command("lint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..errors import short_text
 from ..limits import MAX_BATCH, MAX_INT_DIGITS
 
 
@@ -23,7 +25,7 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
             raise ValueError("expected C,H,W (or F) of positive integers")
         return check_input_shape(tuple(int(part) for part in parts))
     except ValueError as err:
-        raise click.BadParameter(f"'{short(value)}': {err}; for example 3,224,224") from None
+        raise click.BadParameter(f"'{short_text(value)}': {err}; for example 3,224,224") from None
 
 
 def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
@@ -31,20 +33,16 @@ def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     for item in values:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"'{short(item)}': expected NAME=VALUE such as classes=2")
+            raise click.BadParameter(f"'{short_text(item)}': expected NAME=VALUE such as classes=2")
         from ..errors import SpecError
         from ..yaml_source import parse_yaml
 
         try:
             parsed[name.strip()] = parse_yaml(text, f"--set {name.strip()}") if text.strip() else None
         except SpecError as err:
-            raise click.BadParameter(f"'{short(item)}': {err.message}") from None
+            raise click.BadParameter(f"'{short_text(item)}': {err.message}") from None
     return parsed
 
-
-def short(text: str, width: int = 60) -> str:
-    """A command-line value cut for an error message."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def spec_options(command: Any) -> Any:
@@ -141,7 +139,8 @@ table_format_option = click.option(
 )
 
 output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to a file instead of stdout ('-': stdout); nothing is written if anything fails.",
 )
 
 
@@ -158,11 +157,59 @@ def analyze_spec(spec: str, input_shape, sets, conventions):
     return analyze(load_graph(spec, input_shape, sets), conventions)
 
 
+def check_writable(output: Path | None) -> None:
+    """ArchcalcError unless ``output`` can be written: '-' (standard output), an existing file
+    that is not a directory, or a new file in an existing, writable folder. Commands with two
+    outputs check both before writing either."""
+    from ..errors import ArchcalcError
+
+    if output is None or str(output) == "-":
+        return
+    if output.is_dir():
+        raise ArchcalcError(f"cannot write '{short_text(str(output))}': it is a directory", hint="give a file name")
+    if output.exists():
+        if not os.access(output, os.W_OK):
+            raise ArchcalcError(f"cannot write '{short_text(str(output))}': permission denied")
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise ArchcalcError(f"cannot write '{short_text(str(output))}': the folder '{folder}' does not exist",
+                            hint="create it first, or write somewhere else")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArchcalcError(f"cannot write '{short_text(str(output))}': permission denied in '{folder}'")
+
+
 def write_output(content: str | bytes, output: Path | None) -> None:
-    """Write all or nothing: a temporary file renamed over the target."""
-    if output is None:
+    """Write all or nothing. '-' or no path: standard output. A regular file is written to a
+    temporary file in its folder, then renamed over the target, so an error never leaves half a
+    file; anything else that exists (``/dev/null``, a FIFO) is written in place, since renaming
+    over it would replace the device with a file."""
+    from ..errors import ArchcalcError
+
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None or str(output) == "-":
         click.echo(content, nl=False)
         return
+    check_writable(output)
+    try:
+        if output.exists() and not output.is_file():
+            _write_in_place(data, output)
+        else:
+            _replace(data, output)
+    except OSError as err:
+        reason = "no process is reading the pipe" if err.errno == errno.ENXIO else err.strerror or str(err)
+        raise ArchcalcError(f"cannot write '{short_text(str(output))}': {reason}") from None
+
+
+def _write_in_place(data: bytes, output: Path) -> None:
+    # Non-blocking open: a FIFO nobody reads is an error (ENXIO), not a hang.
+    fd = os.open(output, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "wb") as handle:
+        os.set_blocking(fd, True)
+        handle.write(data)
+
+
+def _replace(data: bytes, output: Path) -> None:
     import tempfile
 
     fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
@@ -171,7 +218,7 @@ def write_output(content: str | bytes, output: Path | None) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            handle.write(data)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -162,13 +162,17 @@ class Grader:
                       computed.alternatives)
 
     def grade(self, submission: Submission) -> Report:
+        """The report of one submission. Never raises: whatever a file holds makes at most that
+        one student ungradable, so the rest of a class is still graded."""
         possible = sum(q.points for q in self.key.model.questions)
         if not submission.gradable:
             return Report(submission.student, False, (), possible, submission.error)
-        results = []
-        for question in self.key.model.questions:
-            raw = submission.answers.get(question.id)
-            results.append(grade_question(question, self.targets[question.id], raw, self.key))
+        try:
+            results = tuple(grade_question(question, self.targets[question.id], submission.answers.get(question.id),
+                                           self.key) for question in self.key.model.questions)
+        except Exception as err:  # noqa: BLE001 - the last line of defence for the batch; tests keep it unused
+            return Report(submission.student, False, (), possible,
+                          f"archcalc failed on this file (a bug, please report it): {type(err).__name__}: {err}")
         known = {q.id for q in self.key.model.questions}
         unknown = tuple(sorted(k for k in submission.answers if k not in known))
-        return Report(submission.student, True, tuple(results), possible, unknown=unknown)
+        return Report(submission.student, True, results, possible, unknown=unknown)
