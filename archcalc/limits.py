@@ -26,7 +26,9 @@ MAX_EXPRESSION_CHARS = 200
 MAX_NAME_CHARS = 200
 MAX_BATCH = 2**20
 MAX_DIAGRAM_NODES = 1_500
-MAX_RASTER_PIXELS = 50_000_000
+MAX_DIAGRAM_EDGES = 3_000
+MAX_RENDER_SECONDS = 4
+MAX_RASTER_PIXELS = 25_000_000
 MAX_LABEL_CHARS = 48
 MAX_ANSWER_BYTES = 1_000_000
 MAX_ANSWER_VALUES = 10_000
@@ -63,6 +65,9 @@ LIMITS: tuple[Limit, ...] = (
     Limit("MAX_NAME_CHARS", MAX_NAME_CHARS, "spec", "characters of a layer or network name"),
     Limit("MAX_BATCH", MAX_BATCH, "--batch, key", "batch size for memory"),
     Limit("MAX_DIAGRAM_NODES", MAX_DIAGRAM_NODES, "render", "nodes drawn (after `--depth` and `--only`)"),
+    Limit("MAX_DIAGRAM_EDGES", MAX_DIAGRAM_EDGES, "render", "edges drawn (after `--depth` and `--only`)"),
+    Limit("MAX_RENDER_SECONDS", MAX_RENDER_SECONDS, "render",
+          "seconds Graphviz may take to lay out and draw (some graphs within the node and edge limits take minutes)"),
     Limit("MAX_RASTER_PIXELS", MAX_RASTER_PIXELS, "render",
           "pixels of a PNG diagram; a larger drawing is scaled down to fit, with a warning"),
     Limit("MAX_LABEL_CHARS", MAX_LABEL_CHARS, "render",

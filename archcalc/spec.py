@@ -29,30 +29,32 @@ _INVISIBLE = {"Cc", "Cs", "Zl", "Zp"}
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a network, module or layer, or None. Control and bidi
-    characters would make reports lie about what they show (and SVG invalid XML)."""
+def name_problem(name: str) -> tuple[str, str] | None:
+    """Why ``name`` cannot name a network, module or layer, and how to fix it; or None.
+    Control and bidi characters would make reports lie about what they show (and SVG invalid
+    XML)."""
     import unicodedata
 
     if len(name) > MAX_NAME_CHARS:
-        return f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)"
+        return (f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)",
+                "shorten it; see docs/limits.md")
     bad = next((ch for ch in name if unicodedata.category(ch) in _INVISIBLE or ch in _BIDI_CONTROLS), None)
     if bad is not None:
-        return f"the name {short_repr(name)} contains the control character U+{ord(bad):04X}"
+        return f"the name {short_repr(name)} contains the control character U+{ord(bad):04X}", "use printable characters"
     return None
 
 
 def check_name(name: str, error: Callable[..., ArchcalcError]) -> None:
-    """Raise ``error(message)`` when :func:`name_problem` finds one."""
+    """Raise ``error(message, hint=...)`` when :func:`name_problem` finds one."""
     problem = name_problem(name)
     if problem is not None:
-        raise error(problem, hint="use printable characters only")
+        raise error(problem[0], hint=problem[1])
 
 
 def _valid_name(name: str) -> str:
     problem = name_problem(name)
     if problem is not None:
-        raise ValueError(problem)
+        raise ValueError(problem[0])
     return name
 
 

@@ -3,6 +3,9 @@ legend; golden DOT; hostile names; rendering without a system Graphviz."""
 
 from __future__ import annotations
 
+import struct
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -92,26 +95,82 @@ def test_golden_dot(golden):
     golden("mini_inception_resnet.dot", build_dot(analysis, DiagramOptions(show=("params", "macs"), color_by="params")))
 
 
-HOSTILE = '''
-name: hostile "net" {x}
+HOSTILE = """
+name: hostile "net" {x} <a>b> conv:1
 input: [3, 8, 8]
+modules:
+  block:
+    args: [note]
+    layers:
+      - relu: {name: 'x\\'}
 layers:
   - conv2d: {name: 'a "quoted" <b>bold<i> {braced}', out: 4, kernel: 3, padding: 1}
   - relu: {name: "back\\\\slash & amp"}
+  - relu: {name: "conv:1"}
+  - relu: {name: "conv"}
+  - relu: {name: "<a>b>"}
+  - relu: {name: "a>b"}
+  - relu: {name: 'ends\\'}
+  - relu: {name: "LONG"}
+  - block: {name: "m:2", args: ["\\x01\\u202e"]}
   - conv2d: {name: "ünïcödé → 卷积", out: 4, kernel: 1}
   - add: {name: "sum]>[", inputs: ['a "quoted" <b>bold<i> {braced}', "ünïcödé → 卷积"]}
-'''
+""".replace("LONG", "n" * 200)
 
 
-def test_hostile_names(tmp_path):
+def dot_title(name: str) -> str:
+    """How a layer name appears as a DOT id (and SVG title): DOT keeps a backslash pair as two
+    characters, so names are written with their backslashes doubled (see dotsyntax)."""
+    return name.replace("\\", "\\\\")
+
+
+@pytest.mark.parametrize("renderer", ["graphviz-pure", "dot"])
+def test_hostile_names(tmp_path, monkeypatch, renderer):
+    """Names DOT helpers misread (ports, HTML ids, escapes) stay distinct nodes with the right
+    edges; long names are shortened in labels; control characters cannot make SVG invalid XML."""
+    if engine._find(renderer) is None:
+        pytest.skip(f"{renderer} is not installed")
+    real_find = engine._find
+    monkeypatch.setattr(engine, "_find", lambda program: real_find(program) if program == renderer else None)
     analysis = from_text(HOSTILE)
     source = build_dot(analysis, DiagramOptions(show=("params",)))
     out = tmp_path / "h.svg"
     out.write_bytes(engine.render(source, "svg"))
-    nodes, edges, text = svg_of(out)
-    assert sorted(nodes) == sorted(row.name for row in analysis.rows)
-    assert sorted(edges) == expected_edges(analysis)
+    nodes, edges, text = svg_of(out)  # parses as XML
+    assert sorted(nodes) == sorted(dot_title(row.name) for row in analysis.rows)
+    assert sorted(edges) == sorted(f"{dot_title(src)}->{dot_title(row.name)}"
+                                   for row in analysis.rows for src in dict.fromkeys(row.inputs))
     assert 'a "quoted" <b>bold<i> {braced}' in text  # shown as text, not markup
+    assert "n" * 48 not in text and "n" * 47 + "…" in text  # a 200-character name shortened to MAX_LABEL_CHARS = 48
+    out.write_bytes(engine.render(build_dot(analysis, DiagramOptions(depth=0)), "svg"))
+    assert "note=\\x01\\u202e" in svg_of(out)[2]  # a collapsed module's argument: control characters made visible
+
+
+def test_too_many_nodes_is_refused(tmp_path, cli):
+    spec = tmp_path / "chain.yaml"
+    spec.write_text("name: chain\ninput: [3, 8, 8]\nlayers:\n  - relu: {name: r, repeat: 1500}\n")
+    result = cli("render", str(spec), "-o", str(tmp_path / "c.svg"))
+    assert result.exit_code == 1 and "1,501 nodes, over the limit of 1,500 (MAX_DIAGRAM_NODES)" in result.stderr
+    assert "--depth" in result.stderr and not (tmp_path / "c.svg").exists()
+    assert cli("render", str(spec), "-o", str(tmp_path / "c.svg"), "--depth", "0").exit_code == 0
+
+
+def test_large_png_is_scaled_to_the_pixel_budget(tmp_path, cli, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_RASTER_PIXELS", 50_000)  # LeNet-5 at 96 dpi is about 170,000 pixels
+    result = cli("render", "lenet5", "-o", str(tmp_path / "l.png"))
+    assert result.exit_code == 0 and "over the limit of 50,000 (MAX_RASTER_PIXELS): drawn at" in result.stderr
+    width, height = struct.unpack(">II", (tmp_path / "l.png").read_bytes()[16:24])
+    assert width * height <= 50_000 * 1.05  # Graphviz rounds the canvas to whole pixels
+
+
+def test_slow_layout_is_stopped(tmp_path, monkeypatch):
+    """A layout that outlives MAX_RENDER_SECONDS is killed and reported, not waited for."""
+    monkeypatch.setattr(engine, "MAX_RENDER_SECONDS", 0)
+    monkeypatch.setattr(engine, "choose_renderer", lambda fmt: [sys.executable, "-c", "import time; time.sleep(30)"])
+    start = time.monotonic()
+    with pytest.raises(engine.RenderError, match="did not finish within 0 s"):
+        engine.render("digraph {}", "svg")
+    assert time.monotonic() - start < 5
 
 
 def test_renders_without_system_dot(monkeypatch, tmp_path):

@@ -79,6 +79,6 @@ def render(
     analysis = analyze(load_graph(spec, input_shape, sets))
     options = DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only)
     source = build_dot(analysis, options)
-    write_output(render_dot(source, fmt), output)
+    write_output(render_dot(source, fmt, lambda message: click.echo(f"warning: {message}", err=True)), output)
     if str(output) != "-":
         click.echo(f"wrote {output}", err=True)

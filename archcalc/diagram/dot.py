@@ -1,24 +1,29 @@
-"""DOT source of an architecture, built with the ``graphviz`` package.
+"""DOT source of an architecture.
 
 Node ids are layer names (or module paths where ``--depth`` collapses a module), so the
-output is deterministic and golden files can hold it. Labels are HTML-like, every piece of
-user text escaped, so names with quotes, braces or angle brackets cannot break DOT or SVG.
-Module instances are drawn as nested clusters; merges as small shapes ('+' for add, '×' for
-mul, 'concat'); training-only layers dashed; the network outputs with a double border.
+output is deterministic and golden files can hold it. :mod:`.dotsyntax` writes every id and
+value, so no name (``conv:1``, ``<a>b>``, quotes, backslashes, control characters) can break
+DOT or SVG or merge with another. Labels are HTML-like; names longer than MAX_LABEL_CHARS are
+shortened in labels (tooltips keep them whole), and a diagram of more than MAX_DIAGRAM_NODES
+nodes or MAX_DIAGRAM_EDGES edges is refused with a hint, since Graphviz's layout would take
+minutes. Module instances are drawn as nested clusters; merges as small shapes ('+' for
+add, '×' for mul, 'concat'); training-only layers dashed; the network outputs with a double
+border.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
-from ..errors import ArchcalcError
+from ..errors import ArchcalcError, short_text
+from ..limits import MAX_DIAGRAM_EDGES, MAX_DIAGRAM_NODES, MAX_LABEL_CHARS
 from ..report.columns import Layout, format_shape
 from ..report.rows import DisplayRow, display_rows
 from .colors import DARK_FROM, PALETTE, Scale
+from .dotsyntax import DotWriter, Html, clip, html_text
 
 SHOW = ("params", "macs", "rf", "memory")
 COLOR_BY = ("params", "macs", "memory")
@@ -55,7 +60,12 @@ _ASCII = str.maketrans({"×": "x", "→": "->", "↑": "^"})
 def _text(value: str) -> str:
     """Escaped for an HTML-like label. '×', '→' and '↑' become ASCII: graphviz-pure has no
     glyph widths for them and would let the text overflow its box."""
-    return html.escape(value.translate(_ASCII))
+    return html_text(value.translate(_ASCII))
+
+
+def _name(value: str) -> str:
+    """A (possibly long) name as a label shows it."""
+    return _text(clip(value, MAX_LABEL_CHARS))
 
 
 def _is_compact(row: DisplayRow, inputs: list[LayerRow]) -> bool:
@@ -65,8 +75,8 @@ def _is_compact(row: DisplayRow, inputs: list[LayerRow]) -> bool:
             and inputs[0].output_shape == row.output_shape)
 
 
-def _label(row: DisplayRow, local: str, options: DiagramOptions) -> str:
-    lines = [f'<font point-size="12">{_text(local)}</font>']
+def _label(row: DisplayRow, local: str, options: DiagramOptions) -> Html:
+    lines = [f'<font point-size="12">{_name(local)}</font>']
     if row.kind != "layer":
         lines.append(_text(row.type))
         lines += [_text(part) for part in _wrap(row.hparams)]
@@ -80,30 +90,31 @@ def _label(row: DisplayRow, local: str, options: DiagramOptions) -> str:
         elif _metric(row, key):
             name = {"params": "params", "macs": "MACs", "memory": "mem"}[key]
             lines.append(_text(f"{name} {human(_metric(row, key))}{'B' if key == 'memory' else ''}"))
-    return "<" + "<br/>".join(lines) + ">"
+    return Html("<br/>".join(lines))
 
 
-def _wrap(text: str, width: int = 36) -> list[str]:
-    """Module arguments on lines of at most ``width`` characters."""
+def _wrap(text: str, width: int = 36, max_lines: int = 6) -> list[str]:
+    """Module arguments on at most ``max_lines`` lines of at most ``width`` characters."""
     lines: list[str] = []
     for part in text.split(", ") if text else []:
+        part = clip(part, width)
         if lines and len(lines[-1]) + len(part) + 2 <= width:
             lines[-1] += ", " + part
         else:
             lines.append(part)
-    return lines
+    return lines if len(lines) <= max_lines else [*lines[: max_lines - 1], "…"]
 
 
 def _node_attrs(row: DisplayRow, local: str, inputs: list[LayerRow], options: DiagramOptions, scale: Scale | None,
                 outputs: set[str]) -> dict[str, str]:
     attrs: dict[str, str] = {"tooltip": row.name}
     if row.kind == "layer" and len(inputs) > 1:  # a merge: small, labelled with what it does
-        attrs.update(shape="ellipse", label=row.type, fontsize="10", margin="0.04,0.02", height="0.3")
+        attrs.update(shape="ellipse", label=Html(_text(row.type)), fontsize="10", margin="0.04,0.02", height="0.3")
     elif _is_compact(row, inputs):
         what = f"{row.type} {row.hparams}".strip()
         named = local != row.type and not local.endswith(f"_{row.type}")  # auto names repeat the type
-        attrs.update(label=_text(f"{local}: {what}" if named else what), fontsize="9", height="0.25",
-                     margin="0.08,0.02")
+        attrs.update(label=Html(f"{_name(local)}: {_text(what)}" if named else _text(what)), fontsize="9",
+                     height="0.25", margin="0.08,0.02")
     else:
         attrs["label"] = _label(row, local, options)
         if row.kind == "module":
@@ -119,7 +130,7 @@ def _node_attrs(row: DisplayRow, local: str, inputs: list[LayerRow], options: Di
     return attrs
 
 
-def _legend(dot: Any, scale: Scale, key: str) -> None:
+def _legend(dot: DotWriter, scale: Scale, key: str) -> None:
     """One node holding a table of colour swatches and the value range of each."""
     unit = {"params": "parameters", "macs": "MACs", "memory": "activation bytes"}[key]
     cells = []
@@ -127,8 +138,8 @@ def _legend(dot: Any, scale: Scale, key: str) -> None:
         low, high = scale.bounds(step)
         font = "#ffffff" if step >= DARK_FROM else "#000000"
         cells.append(f'<tr><td bgcolor="{color}"><font color="{font}">{human(low)} – {human(high)}</font></td></tr>')
-    label = (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-             f'<tr><td border="0"><b>{html.escape(unit)}</b> (log scale)</td></tr>{"".join(cells)}</table>>')
+    label = Html(f'<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+                 f'<tr><td border="0"><b>{html_text(unit)}</b> (log scale)</td></tr>{"".join(cells)}</table>')
     dot.node("legend", label=label, shape="plaintext", fontsize="10", tooltip="colour scale")
 
 
@@ -142,32 +153,34 @@ def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayR
     if options.only is not None:
         rows = [row for row in rows if row.name.startswith(options.only)]
         if not rows:
-            raise ArchcalcError(f"--only {options.only!r}: no layer name starts with it",
+            raise ArchcalcError(f"--only {short_text(repr(options.only))}: no layer name starts with it",
                                 hint="layer names are as 'archcalc summary' lists them, e.g. inception_3a/")
+    if len(rows) > MAX_DIAGRAM_NODES:
+        raise ArchcalcError(f"the diagram would have {len(rows):,} nodes, over the limit of {MAX_DIAGRAM_NODES:,} "
+                            f"(MAX_DIAGRAM_NODES): Graphviz would take minutes to lay it out",
+                            hint="draw modules as single nodes with --depth N, or a part with --only PREFIX")
     return rows, owner
 
 
 def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     """The DOT source of the analysed network."""
-    import graphviz
-
     options = options or DiagramOptions()
     rows, owner = _display(analysis, options)
     shown = {row.name for row in rows}
     layer_rows = {row.name: row for row in analysis.rows}
     scale = Scale.of([_metric(row, options.color_by) for row in rows]) if options.color_by else None
-    dot = graphviz.Digraph(analysis.name)
-    title = analysis.name + (f" — {options.only}…" if options.only else "")
-    dot.attr(rankdir=options.rankdir, fontname=FONT, label=title, labelloc="t", fontsize="16",
-             nodesep="0.25", ranksep="0.35")
-    dot.attr("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
-    dot.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
+    dot = DotWriter(analysis.name)
+    title = clip(analysis.name, MAX_LABEL_CHARS) + (f" — {clip(options.only, MAX_LABEL_CHARS)}…" if options.only else "")
+    dot.graph_attrs(rankdir=options.rankdir, fontname=FONT, label=Html(_text(title)), labelloc="t", fontsize="16",
+                    nodesep="0.25", ranksep="0.35")
+    dot.defaults("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
+    dot.defaults("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
     _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
     _add_edges(dot, rows, owner, shown, layer_rows, options)
     if scale is not None:
         _legend(dot, scale, options.color_by)
-    return dot.source
+    return dot.source()
 
 
 def _scope_of(row: DisplayRow, analysis: Analysis, layer_rows: dict[str, LayerRow]) -> tuple[str, ...]:
@@ -181,7 +194,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _add_nodes(dot: Any, rows: list[DisplayRow], analysis: Analysis, layer_rows: dict[str, LayerRow],
+def _add_nodes(dot: DotWriter, rows: list[DisplayRow], analysis: Analysis, layer_rows: dict[str, LayerRow],
                options: DiagramOptions, scale: Scale | None, outputs: set[str]) -> None:
     """Nodes inside nested clusters, one cluster per module instance, in topological order."""
     tree: dict[str, Any] = {"nodes": [], "children": {}}
@@ -202,21 +215,22 @@ class _Context:
     outputs: set[str]
 
 
-def _emit(graph: Any, branch: dict[str, Any], ctx: _Context, scope: str = "") -> None:
+def _emit(graph: DotWriter, branch: dict[str, Any], ctx: _Context, scope: str = "") -> None:
     for row in branch["nodes"]:
         local = row.name[len(scope) + 1:] if scope and row.name.startswith(scope + "/") else row.name
         layer = ctx.layer_rows.get(row.name)
         inputs = [ctx.layer_rows[name] for name in layer.inputs] if layer is not None and row.kind == "layer" else []
         graph.node(row.name, **_node_attrs(row, local, inputs, ctx.options, ctx.scale, ctx.outputs))
     for path, child in branch["children"].items():
-        with graph.subgraph(name=f"cluster_{path}") as cluster:
+        with graph.subgraph(f"cluster_{path}") as cluster:
             kind = ctx.analysis.modules.get(path, "")
-            cluster.attr(label=f"{path} ({kind})", style="rounded,dashed", color="#8a94a6",
-                         fontname=FONT, fontsize="11", labeljust="l", tooltip=path)
+            cluster.graph_attrs(label=Html(_text(f"{clip(path, MAX_LABEL_CHARS)} ({clip(kind, MAX_LABEL_CHARS)})")),
+                                style="rounded,dashed", color="#8a94a6", fontname=FONT, fontsize="11", labeljust="l",
+                                tooltip=path)
             _emit(cluster, child, ctx, path)
 
 
-def _add_edges(dot: Any, rows: list[DisplayRow], owner: dict[str, str], shown: set[str],
+def _add_edges(dot: DotWriter, rows: list[DisplayRow], owner: dict[str, str], shown: set[str],
                layer_rows: dict[str, LayerRow], options: DiagramOptions) -> None:
     seen: set[tuple[str, str]] = set()
     external: set[str] = set()
@@ -229,10 +243,14 @@ def _add_edges(dot: Any, rows: list[DisplayRow], owner: dict[str, str], shown: s
             if source == target or (source, target) in seen:
                 continue
             seen.add((source, target))
+            if len(seen) > MAX_DIAGRAM_EDGES:
+                raise ArchcalcError(f"the diagram would have more than {MAX_DIAGRAM_EDGES:,} edges (MAX_DIAGRAM_EDGES): "
+                                    "Graphviz would take minutes to lay it out",
+                                    hint="draw modules as single nodes with --depth N, or a part with --only PREFIX")
             if source not in shown and source not in external:  # --only: where the input comes from
                 external.add(source)
-                dot.node(source, label=source, shape="plaintext", fontcolor="#555555", tooltip=source)
+                dot.node(source, label=Html(_name(source)), shape="plaintext", fontcolor="#555555", tooltip=source)
             attrs = {}
             if options.edge_labels:
-                attrs["label"] = format_shape(layer_rows[source_layer].output_shape, options.layout).translate(_ASCII)
+                attrs["label"] = Html(_text(format_shape(layer_rows[source_layer].output_shape, options.layout)))
             dot.edge(source, target, **attrs)
