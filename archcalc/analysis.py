@@ -29,6 +29,7 @@ class LayerRow:
     activation_bytes: int  # for the analysis's batch and dtype
     rf: RF
     training_only: bool
+    inexact: str = ""  # the output-size formula that is not an integer (a window that does not tile its input)
 
     @property
     def macs(self) -> int:
@@ -70,13 +71,14 @@ class Analysis:
         return sum(formula(row.ops) for row in self.rows if include_training_only or not row.training_only)
 
 
-def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, list[str]]:
-    """Every pass of the pipeline, in order; returns results by pass key and the warnings."""
+def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, RuleContext]:
+    """Every pass of the pipeline, in order; returns results by pass key and the context (with
+    the warnings and inexact windows the rules noted)."""
     ctx = RuleContext(conventions)
     results: PassResults = {}
     for pass_cls in PIPELINE:
         results[pass_cls.key] = pass_cls(ctx, results).run(graph)
-    return results, ctx.warnings
+    return results, ctx
 
 
 def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
@@ -100,7 +102,7 @@ def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
 def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     """Analyze a graph under the given conventions (defaults: PyTorch's)."""
     conventions = conventions or Conventions()
-    results, warnings = run_passes(graph, conventions)
+    results, ctx = run_passes(graph, conventions)
     formula = conventions.preset.formula
     scale = conventions.batch * conventions.bytes_per_value
     rows = tuple(
@@ -119,6 +121,7 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
             activation_bytes=results["activations"][node.name] * scale,
             rf=results["rf"][node.name],
             training_only=node.training_only,
+            inexact=ctx.inexact.get(node.name, ""),
         )
         for node in graph.nodes
     )
@@ -129,7 +132,7 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
         rows=rows,
         totals=_totals(rows, conventions),
         conventions=conventions,
-        warnings=(*graph.warnings, *warnings),
+        warnings=(*graph.warnings, *ctx.warnings),
         modules=dict(graph.modules),
         module_args=dict(graph.module_args),
         outputs=graph.outputs,

@@ -107,6 +107,22 @@ FLOP_PRESETS: dict[str, FlopPreset] = {
 model calls an activation or pooling functionally, hook-based tools (thop, ptflops,
 torchinfo) see less than the architecture holds, and no spec can know that."""
 
+class Layout(str, enum.Enum):
+    """The order in which a shape is printed. Internally shapes are always C×H×W."""
+
+    CHW = "chw"  # PyTorch
+    HWC = "hwc"  # Keras, TensorFlow, the papers and CS231n
+
+    @property
+    def label(self) -> str:
+        return "C×H×W" if self is Layout.CHW else "H×W×C"
+
+    def format(self, shape: tuple[int, ...]) -> str:
+        """``96×55×55`` (chw) or ``55×55×96`` (hwc); vectors print as their length."""
+        dims = shape if self is Layout.CHW or len(shape) != 3 else (*shape[1:], shape[0])
+        return "×".join(str(d) for d in dims)
+
+
 DTYPE_BYTES: dict[str, int] = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .analysis import Analysis
-from .errors import ArchcalcError
+from .conventions import Layout
+from .errors import ArchcalcError, short_text
 from .graph import Graph
 from .layers import RuleContext
 
@@ -22,25 +23,27 @@ class Explanation:
     type: str
     hparams: str
     source: str
-    inputs: tuple[tuple[int, ...], ...]
+    inputs: tuple[str, ...]  # the input shapes, in the layout asked for
     steps: dict[str, str]  # quantity -> worked formula
 
     def text(self) -> str:
-        inputs = ", ".join("×".join(map(str, shape)) for shape in self.inputs) or "—"
+        inputs = ", ".join(self.inputs) or "—"
         head = f"{self.layer} — {self.type} {self.hparams}".rstrip() + f"  ({self.source})"
         lines = [head, f"  {'input:':<17}{inputs}"]
         lines += [f"  {label + ':':<17}{self.steps[key]}" for key, label in QUANTITIES if key in self.steps]
         return "\n".join(lines)
 
 
-def explain(graph: Graph, analysis: Analysis, prefix: str | None = None) -> list[Explanation]:
-    """Explanations of every layer, or of the layers whose name starts with ``prefix``."""
+def explain(graph: Graph, analysis: Analysis, prefix: str | None = None,
+            layout: Layout = Layout.CHW) -> list[Explanation]:
+    """Explanations of every layer, or of the layers whose name starts with ``prefix``; shapes
+    printed in ``layout``."""
     rows = {row.name: row for row in analysis.rows}
-    ctx = RuleContext(analysis.conventions)
+    ctx = RuleContext(analysis.conventions, layout=layout)
     chosen = [node for node in graph.nodes if prefix is None or node.name == prefix or node.name.startswith(prefix + "/")]
     if not chosen:
         close = [node.name for node in graph.nodes if prefix and prefix in node.name][:3]
-        raise ArchcalcError(f"no layer or module named '{prefix}'",
+        raise ArchcalcError(f"no layer or module named '{short_text(prefix or '')}'",
                             hint=f"did you mean {', '.join(close)}?" if close else "'archcalc summary' lists the names")
     result = []
     for node in chosen:
@@ -48,5 +51,5 @@ def explain(graph: Graph, analysis: Analysis, prefix: str | None = None) -> list
         row = rows[node.name]
         steps = node.layer.explain([r.output_shape for r in inputs], row.output_shape, [r.rf for r in inputs], row.rf, ctx)
         result.append(Explanation(node.name, node.type, row.hparams, str(node.source),
-                                  tuple(r.output_shape for r in inputs), steps))
+                                  tuple(layout.format(r.output_shape) for r in inputs), steps))
     return result

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ArchcalcError, Source, SpecError, short_repr
+from .errors import ArchcalcError, Source, SpecError, short_repr, short_text
 from .layers.structure import InputShape, check_input_shape
 from .limits import MAX_NAME_CHARS
 from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
@@ -165,8 +165,10 @@ def load_spec_text(text: str, file: str = "<spec>") -> Spec:
     return parse_spec(load_yaml_text(text, file), file)
 
 
-def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None) -> Spec:
-    """A spec with its input shape and/or declared arguments replaced (``--input``, ``--set``)."""
+def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None,
+                   origin: str = "--set") -> Spec:
+    """A spec with its input shape and/or declared arguments replaced (``--input``, ``--set``, or
+    an answer key's ``input:`` and ``set:``, which ``origin`` names in errors)."""
     updates: dict[str, Any] = {}
     if input_shape is not None:
         try:
@@ -179,7 +181,8 @@ def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args:
         if unknown:
             declared = ", ".join(spec.model.args) or "none"
             raise SpecError(
-                f"--set {unknown[0]}: the spec declares no argument '{unknown[0]}' (declared: {declared})",
+                f"{origin} {short_text(str(unknown[0]))}: the spec declares no argument "
+                f"'{short_text(str(unknown[0]))}' (declared: {declared})",
                 source=spec.source(spec.raw.line_of("args")),
             )
         updates["args"] = {**spec.model.args, **args}

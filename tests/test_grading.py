@@ -76,7 +76,7 @@ def test_dave_is_unreadable_not_guessed():
 
 def test_worked_formulas_in_reports():
     results = {r.id: r for r in grade("alexnet_key.yaml", "alexnet/alice.yaml").results}
-    assert results["q1"].formula == "(227 − 11 + 2·0)/4 + 1 = 55 → 96×55×55"
+    assert results["q1"].formula == "(227 − 11 + 2·0)/4 + 1 = 55 → 55×55×96"  # in the key's H×W×C order
     assert results["q2"].formula == "96 filters × (3·11·11 + 1 bias) = 34,944"
     assert results["q7"].formula.endswith("= 447,897,600; FLOPs = 2 × MACs = 895,795,200")
     assert results["q9"].formula == "290,400 values × 4 bytes = 1,161,600 bytes = 1.162 MB"

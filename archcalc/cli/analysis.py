@@ -10,6 +10,7 @@ import click
 from . import main
 from .options import (
     analysis_options,
+    layout_option,
     analyze_spec,
     load_graph,
     output_option,
@@ -23,13 +24,7 @@ from .options import (
 @main.command()
 @click.argument("spec")
 @table_format_option
-@click.option(
-    "--layout",
-    type=click.Choice(["chw", "hwc"]),
-    default="chw",
-    show_default=True,
-    help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].",
-)
+@layout_option
 @click.option(
     "--columns",
     callback=parse_columns,
@@ -114,17 +109,18 @@ def compare(
     show_default=True,
     help="Non-integer output sizes: floor (PyTorch), ceil, or error (CS231n).",
 )
+@layout_option
 @spec_options
-def explain(spec: str, layer: str | None, rounding: str, input_shape, sets) -> None:
+def explain(spec: str, layer: str | None, rounding: str, layout: str, input_shape, sets) -> None:
     """The worked arithmetic of LAYER of SPEC (or of every layer; a module name explains its layers):
     output size, parameters, MACs and receptive field, numbers substituted."""
     from ..analysis import analyze
-    from ..conventions import Conventions, Rounding
+    from ..conventions import Conventions, Layout, Rounding
     from ..explain import explain as explain_layers
 
     graph = load_graph(spec, input_shape, sets)
     analysis = analyze(graph, Conventions(rounding=Rounding(rounding)))
-    click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer)))
+    click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer, Layout(layout))))
 
 
 @main.command()

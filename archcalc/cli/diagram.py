@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .options import load_graph, parse_list, spec_options, write_output
+from .options import layout_option, load_graph, parse_list, spec_options, write_output
 
 
 @main.command()
@@ -46,7 +46,7 @@ from .options import load_graph, parse_list, spec_options, write_output
     help="Collapse modules nested deeper than N into one node (as in summary).",
 )
 @click.option("--rankdir", type=click.Choice(["TB", "LR"]), default="TB", show_default=True)
-@click.option("--layout", type=click.Choice(["chw", "hwc"]), default="chw", show_default=True)
+@layout_option
 @click.option(
     "--only", metavar="PREFIX", help="Draw only the layers whose name starts with PREFIX (a module, a stage)."
 )

@@ -134,6 +134,14 @@ def analysis_options(command: Any) -> Any:
     return spec_options(with_conventions)
 
 
+layout_option = click.option(
+    "--layout",
+    type=click.Choice(["chw", "hwc"]),
+    default="chw",
+    show_default=True,
+    help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].",
+)
+
 table_format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json", "latex"]), default="text", show_default=True
 )

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import Source, SpecError
-from ..limits import MAX_ANSWER_BYTES, MAX_ANSWER_DEPTH, MAX_ANSWER_VALUES
+from ..limits import (MAX_ANSWER_BYTES, MAX_ANSWER_CHARS, MAX_ANSWER_DEPTH, MAX_ANSWER_DIGITS, MAX_ANSWER_EXPONENT,
+                      MAX_ANSWER_VALUES)
 from ..yaml_source import parse_yaml, read_text
 
 
@@ -47,20 +48,29 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 INVALID_WORDS = {"invalid", "not valid", "impossible", "not possible", "not an integer", "undefined"}
-_MULTIPLIERS = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "g": 10**9, "b": 10**9,
-                "billion": 10**9, "t": 10**12, "trillion": 10**12}
+_MULTIPLIERS = {"k": 10**3, "thousand": 10**3, "m": 10**6, "mil": 10**6, "mill": 10**6, "mln": 10**6, "mio": 10**6,
+                "million": 10**6, "g": 10**9, "b": 10**9, "bn": 10**9, "billion": 10**9, "t": 10**12,
+                "trillion": 10**12}
 _UNIT_WORDS = r"(?:macs?|mult-adds?|multiply-adds?|flops?|ops|params?|parameters?|weights?)"
 _NUMBER = re.compile(
     r"^(?P<mantissa>[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)"
     r"(?:[eE](?P<exponent>[+-]?\d+))?"
-    r"\s*(?P<multiplier>thousand|million|billion|trillion|[kKmMgGbBtT](?=\s|$|" + _UNIT_WORDS + r"))?"
+    r"\s*(?P<multiplier>thousand|million|billion|trillion|mill|mil|mln|mio|bn|[kKmMgGbBtT](?=\s|$|" + _UNIT_WORDS + r"))?"
     r"\s*(?P<unit>" + _UNIT_WORDS + r")?\s*$",
     re.IGNORECASE,
 )
 _BYTES = {"b": 1, "byte": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20,
           "gib": 2**30}
 _MEMORY = re.compile(r"^(?P<number>[0-9][0-9,. ]*(?:[eE][+-]?\d+)?)\s*(?P<unit>[kmg]i?b|bytes?|b)?\s*$", re.IGNORECASE)
-_SHAPE = re.compile(r"^[(\[]?\s*\d+(?:\s*[x×*,]\s*\d+)+\s*[)\]]?$")
+_SHAPE = re.compile(r"^[(\[]?\s*[0-9]{1,20}(?:\s*[x×*,]\s*[0-9]{1,20})+\s*[)\]]?$")
+_DIM = re.compile(r"[0-9]{1,20}")
+# "3.49×10^4", "3.49 x 10**4", "3.49·10⁴": the exponent form people write by hand, read as "3.49e4"
+_TIMES_TEN = re.compile(r"\s*[x×*·]\s*10\s*(?:\^|\*\*)?\s*(?P<exponent>[+\-−]?[0-9]+|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻−", "0123456789+--")
+
+DECIMALS = Context(prec=256, Emax=10_000, Emin=-10_000, traps=[InvalidOperation, DivisionByZero, Overflow])
+"""Decimal arithmetic for grading: wide enough that no answer within the limits (MAX_ANSWER_DIGITS
+digits, exponents up to MAX_ANSWER_EXPONENT) is rounded, or overflows, on the way."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,10 @@ def _sig_figs(mantissa: str) -> int:
     return max(len(digits), 1)
 
 
+def _times_ten(match: re.Match[str]) -> str:
+    return "e" + match["exponent"].translate(_SUPERSCRIPT)
+
+
 def parse_number(raw: str) -> Answer:
     """A count: exact when written as a plain integer, approximate (with its significant
     figures) when written with a decimal point, an exponent or a multiplier."""
@@ -116,16 +130,19 @@ def parse_number(raw: str) -> Answer:
     if re.search(r"\d,\d", text) and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
         return Answer(raw, "unreadable", message=f"'{text}' has a decimal comma, which is ambiguous: write "
                                                  f"{text.replace(',', '.')} for a decimal point")
-    match = _NUMBER.match(text)
-    if not match:
+    match = _NUMBER.match(_TIMES_TEN.sub(_times_ten, text, count=1))
+    if not match or not match["mantissa"].isascii():
         return Answer(raw, "unreadable", message="not a number archcalc can read (try 34,944 or 62.4M)")
     mantissa = match["mantissa"].replace(",", "").replace(" ", "")
-    try:
-        value = Decimal(mantissa)
-    except InvalidOperation:
-        return Answer(raw, "unreadable", message="not a number")
+    if sum(ch.isdigit() for ch in mantissa) > MAX_ANSWER_DIGITS:
+        return Answer(raw, "unreadable", message=f"more than {MAX_ANSWER_DIGITS} digits (MAX_ANSWER_DIGITS)")
+    exponent = match["exponent"] or "0"
+    if len(exponent.lstrip("+-")) > 4 or abs(int(exponent)) > MAX_ANSWER_EXPONENT:
+        return Answer(raw, "unreadable", message=f"the exponent {exponent} is beyond ±{MAX_ANSWER_EXPONENT} "
+                                                 "(MAX_ANSWER_EXPONENT)")
+    value = Decimal(mantissa)
     exact = "." not in mantissa and not match["exponent"] and not match["multiplier"]
-    scale = Decimal(1).scaleb(int(match["exponent"] or 0)) * _MULTIPLIERS.get((match["multiplier"] or "").lower(), 1)
+    scale = Decimal(1).scaleb(int(exponent)) * _MULTIPLIERS.get((match["multiplier"] or "").lower(), 1)
     quantum = Decimal(1).scaleb(value.as_tuple().exponent) * scale
     suffix = text[match.end("mantissa"):]
     return Answer(raw, "number", value * scale, None if exact else _sig_figs(mantissa),
@@ -134,7 +151,7 @@ def parse_number(raw: str) -> Answer:
 
 def parse_memory(raw: str, unit: str) -> Answer:
     """Bytes, from a number in ``unit`` or with its own unit (``1.16 MB``, ``1.1 MiB``)."""
-    match = _MEMORY.match(raw.strip())
+    match = _MEMORY.match(_TIMES_TEN.sub(_times_ten, raw.strip(), count=1))
     if not match:
         return Answer(raw, "unreadable", message="not a size archcalc can read (try 1.16 MB)")
     number = parse_number(match["number"])
@@ -147,39 +164,47 @@ def parse_memory(raw: str, unit: str) -> Answer:
     return Answer(raw, "number", number.value * factor, digits, quantum=(number.quantum or Decimal(1)) * factor)
 
 
-def parse_shape(raw: Any) -> Answer:
+_EXAMPLE = {"hwc": ("55x55x96", "[55, 55, 96]"), "chw": ("96x55x55", "[96, 55, 55]")}
+
+
+def parse_shape(raw: Any, order: str = "hwc") -> Answer:
+    """A shape: ``55x55x96``, ``(55, 55, 96)``, a YAML list, or one number; hints in the key's ``order``."""
+    text_form, list_form = _EXAMPLE.get(order, _EXAMPLE["hwc"])
     if isinstance(raw, list):
-        parts = [str(p).strip() for p in raw]
+        parts = [str(p).strip() if isinstance(p, str) else "" for p in raw]
         if parts and parts[0].lower() == "none":
             parts = ["1"] + parts[1:]
-        if all(p.isdigit() for p in parts) and len(parts) >= 1:
+        if parts and all(_DIM.fullmatch(p) for p in parts):
             return Answer(str(raw), "shape", tuple(int(p) for p in parts))
-        return Answer(str(raw), "unreadable", message="a shape is a list of whole numbers, like [55, 55, 96]")
+        return Answer(str(raw)[:80], "unreadable", message=f"a shape is a list of whole numbers, like {list_form}")
     text = str(raw).strip()
     normalized = re.sub(r"(?i)^([(\[]?\s*)none(\s*,)", r"\g<1>1\2", text)  # Keras prints (None, 55, 55, 96)
     if _SHAPE.match(normalized):
-        return Answer(text, "shape", tuple(int(n) for n in re.findall(r"\d+", normalized)))
-    if text.isdigit():
+        return Answer(text, "shape", tuple(int(n) for n in _DIM.findall(normalized)))
+    if _DIM.fullmatch(text):
         return Answer(text, "shape", (int(text),))
-    return Answer(text, "unreadable", message="not a shape archcalc can read (try 55x55x96 or (96, 55, 55))")
+    return Answer(text, "unreadable", message=f"not a shape archcalc can read (try {text_form} or {list_form})")
 
 
-def parse_answer(raw: Any, quantity: str, memory_unit: str) -> Answer:
-    """Parse one answer for a question about ``quantity``."""
+def parse_answer(raw: Any, quantity: str, memory_unit: str, order: str = "hwc") -> Answer:
+    """Parse one answer for a question about ``quantity``; ``order`` is the key's shape order
+    (hints show examples in it)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Answer("", "unreadable", message="no answer")
     if isinstance(raw, dict):
         return Answer(str(raw)[:80], "unreadable", message="expected one value, found a mapping")
+    if len(raw) > MAX_ANSWER_CHARS or isinstance(raw, list) and len(str(raw)) > MAX_ANSWER_CHARS:
+        return Answer(str(raw)[:80] + "…", "unreadable",
+                      message=f"answer longer than {MAX_ANSWER_CHARS} characters (MAX_ANSWER_CHARS)")
     if isinstance(raw, str) and raw.strip().lower() in INVALID_WORDS:
         return Answer(raw, "invalid")
-    if quantity == "output_shape" or (isinstance(raw, list) and quantity in ("rf", "same_padding")):
-        return parse_shape(raw)
-    if isinstance(raw, list):
-        return Answer(str(raw)[:80], "unreadable", message="expected one number, found a list")
-    if len(raw) > 200:
-        return Answer(raw[:80] + "…", "unreadable", message="answer too long")
-    if quantity == "rf" and ("x" in raw.lower() or "×" in raw):
-        return parse_shape(raw)
-    if quantity == "activation_memory":
-        return parse_memory(raw, memory_unit)
-    return parse_number(raw)
+    with localcontext(DECIMALS):
+        if quantity == "output_shape" or (isinstance(raw, list) and quantity in ("rf", "same_padding")):
+            return parse_shape(raw, order)
+        if isinstance(raw, list):
+            return Answer(str(raw)[:80], "unreadable", message="expected one number, found a list")
+        if quantity in ("rf", "same_padding") and _SHAPE.match(raw.strip()):
+            return parse_shape(raw, order)
+        if quantity == "activation_memory":
+            return parse_memory(raw, memory_unit)
+        return parse_number(raw)

@@ -14,11 +14,11 @@ partial credit the key gives it (none unless the key says so).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from ..errors import ArchcalcError
-from .answers import Answer, Submission, parse_answer
+from ..errors import Source, SpecError, short_repr
+from .answers import DECIMALS, Answer, Submission, parse_answer
 from .key import Key, Question
 from .targets import Alternative, Network, Target, Targets
 
@@ -72,7 +72,8 @@ def _matches(expected: Any, kind: str, answer: Answer, question: Question, min_s
             return answer.value == expected, ""
         return False, "expected a shape"
     if answer.kind == "shape":
-        if len(answer.value) == 1:
+        square = question.quantity in ("rf", "same_padding") and len(set(answer.value)) == 1  # 7×7 for 7
+        if len(answer.value) == 1 or square:
             return _matches(expected, kind, Answer(answer.raw, "number", Decimal(answer.value[0])), question, min_sig)
         return False, "expected one number"
     true = Decimal(expected)
@@ -97,12 +98,17 @@ def _truncated(target: Target, answer: Answer) -> bool:
 
 
 def grade_question(question: Question, target: Target, raw: Any, key: Key) -> QuestionResult:
+    with localcontext(DECIMALS):
+        return _grade_question(question, target, raw, key)
+
+
+def _grade_question(question: Question, target: Target, raw: Any, key: Key) -> QuestionResult:
     profile = key.model.convention
     base = dict(id=question.id, quantity=question.quantity, where=question.layer or "network", text=question.text,
                 expected=target.display, max_points=question.points, formula=target.formula)
     if raw is None:
         return QuestionResult(**base, given="", verdict="missing", points=0.0, feedback="no answer")
-    answer = parse_answer(raw, question.quantity, profile.memory_unit)
+    answer = parse_answer(raw, question.quantity, profile.memory_unit, profile.shape_order)
     given = answer.raw if isinstance(answer.raw, str) else str(answer.raw)
     if answer.kind == "unreadable":
         return QuestionResult(**base, given=given, verdict="unreadable", points=0.0, feedback=answer.message)
@@ -142,22 +148,27 @@ class Grader:
         targets = Targets(self.network)
         self.targets: dict[str, Target] = {}
         for index, question in enumerate(key.model.questions):
+            target = targets.target(question, key.question_source(index))
             if question.expected is not None:
-                self.targets[question.id] = self._override(question, targets.target(question, key.question_source(index)))
-            else:
-                self.targets[question.id] = targets.target(question, key.question_source(index))
+                target = self._override(question, target, key.source("questions", index, "expected"))
+            self.targets[question.id] = target
 
-    def _override(self, question: Question, computed: Target) -> Target:
+    def _override(self, question: Question, computed: Target, source: Source) -> Target:
         """The key's own expected value, parsed like an answer; the note says why."""
-        answer = parse_answer(question.expected, question.quantity, self.key.model.convention.memory_unit)
+        expected = question.expected
+        written = [str(v) for v in expected] if isinstance(expected, list) else str(expected)
+        with localcontext(DECIMALS):
+            answer = parse_answer(written, question.quantity, self.key.model.convention.memory_unit,
+                                  self.key.model.convention.shape_order)
         if answer.kind == "unreadable":
-            raise ArchcalcError(f"question '{question.id}': expected value {question.expected!r}: {answer.message}")
+            raise SpecError(f"question '{question.id}': expected value {short_repr(expected)}: {answer.message}",
+                            source=source)
         value = answer.value if answer.kind != "invalid" else "invalid"
         if answer.kind == "number" and answer.quantum is None:
             value = int(value)
         kind = "shape" if answer.kind == "shape" else "invalid" if answer.kind == "invalid" else computed.kind
         note = f" (set by the key: {question.note})" if question.note else " (set by the key)"
-        display = str(question.expected)
+        display = str(expected)
         return Target(kind, value, f"{computed.display} by archcalc's count{note}; {computed.formula}", display,
                       computed.alternatives)
 

@@ -8,14 +8,41 @@ disagree (bias or not, FLOPs = MACs or 2 × MACs, MB or MiB, H×W×C or C×H×W,
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import Source, SpecError
-from ..spec import describe_validation_error, line_at
+from ..errors import Source, SpecError, short_repr
+from ..layers.structure import InputShape
+from ..limits import MAX_BATCH
+from ..spec import Name, describe_validation_error, line_at
 from ..yaml_source import LineMap, load_yaml_file
+
+Count = Annotated[int, Field(ge=1, le=MAX_BATCH)]
+"""A batch size or a byte width: a positive integer, bounded."""
+
+def _expected(value: Any) -> Any:
+    ok_scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    ok_list = isinstance(value, list) and all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in value)
+    if not (ok_scalar or ok_list) or isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a number (447897600), text as a student would write it ('62.4M', "
+                         "'55x55x96', 'invalid') or a list of whole numbers")
+    return value
+
+
+Expected = Annotated[Any, BeforeValidator(_expected)]
+"""A key's own answer: a number, text as a student would write it, or a shape as a list; never a
+boolean, a mapping or a non-finite number."""
+
+
+def _network(value: Any) -> Any:
+    if not isinstance(value, (str, dict)):
+        raise ValueError("expected a built-in spec name, a spec file relative to the key, or a spec written inline")
+    return value
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 Quantity = Literal["output_shape", "params", "macs", "flops", "rf", "activation_memory", "same_padding"]
 Mistake = Literal[
@@ -30,31 +57,31 @@ class ConventionProfile(BaseModel):
     """How this key counts. Every field a key leaves out takes the default below, and
     ``archcalc key lint`` flags the questions whose answer depends on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
     rounding: Literal["floor", "ceil", "error"] = "floor"  # non-integer output size: floor, ceil or "invalid"
     bias: bool = True  # biases count as parameters
     bn_statistics: bool = False  # BatchNorm running mean/var count as parameters (Keras)
     flops: Literal["2macs", "macs", "mults"] = "2macs"  # what "FLOPs" means
     memory_unit: Literal["B", "KB", "MB", "GB", "KiB", "MiB", "GiB"] = "MB"
-    bytes_per_value: PositiveInt = 4
-    batch: PositiveInt = 1  # the batch the memory answer includes
-    mentioned_batch: PositiveInt | None = None  # a batch size the assignment mentions (to detect it creeping in)
+    bytes_per_value: Count = 4
+    batch: Count = 1  # the batch the memory answer includes
+    mentioned_batch: Count | None = None  # a batch size the assignment mentions (to detect it creeping in)
     shape_order: Literal["hwc", "chw"] = "hwc"
     padding: Literal["per_side", "total"] = "per_side"
-    min_sig_figs: PositiveInt = 3  # approximate answers ("62.4M") need at least this many significant figures
+    min_sig_figs: Annotated[int, Field(ge=1, le=20)] = 3  # approximate answers ("62.4M") need at least this many significant figures
 
 
 class Question(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
-    id: str = Field(min_length=1)
+    id: Name = Field(min_length=1)
     quantity: Quantity
-    layer: str | None = None  # a layer or module instance; none: the whole network
+    layer: Name | None = None  # a layer or module instance; none: the whole network
     points: float = Field(1.0, gt=0)
     text: str | None = None  # the question as the students read it
     tolerance: float | None = Field(None, ge=0)  # relative; overrides significant-figure matching
-    expected: Any = None  # overrides the computed answer (with a note saying why)
+    expected: Expected | None = None  # overrides the computed answer (with a note saying why)
     note: str | None = None
     partial: dict[Mistake, float] = Field(default_factory=dict)  # named mistake -> fraction of the points
 
@@ -67,11 +94,11 @@ class Question(BaseModel):
 
 
 class KeyModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
-    title: str
-    network: str | dict[str, Any]
-    input: tuple[int, ...] | None = None
+    title: Name
+    network: Annotated[Name | dict[str, Any], BeforeValidator(_network)]
+    input: InputShape | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     convention: ConventionProfile = Field(default_factory=ConventionProfile)
     partial: dict[Mistake, float] = Field(default_factory=dict)  # defaults for every question
@@ -115,5 +142,15 @@ def load_key(path: Path) -> Key:
     except ValidationError as err:
         fields = list(KeyModel.model_fields) + list(Question.model_fields) + list(ConventionProfile.model_fields)
         message, loc, hint = describe_validation_error(err, fields)
-        raise SpecError(message, source=Source(str(path), line_at(raw, loc)), hint=hint) from None
+        raise SpecError(_question_of(raw, loc) + message, source=Source(str(path), line_at(raw, loc)), hint=hint) from None
     return Key(model, raw, path)
+
+
+def _question_of(raw: LineMap, loc: tuple[Any, ...]) -> str:
+    """'question 'q2': ' when an error sits inside a question that has an id."""
+    questions = raw.get("questions")
+    if len(loc) < 2 or loc[0] != "questions" or not isinstance(questions, list) or not isinstance(loc[1], int):
+        return ""
+    entry = questions[loc[1]] if loc[1] < len(questions) else None
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return f"question {short_repr(ident)}: " if isinstance(ident, str) else f"question #{loc[1] + 1}: "

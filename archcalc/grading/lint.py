@@ -51,11 +51,7 @@ def lint(key: Key) -> list[Finding]:
 
 def _differences(key: Key, network: Network, name: str, option: object, answers: dict[str, str]) -> list[Finding]:
     profile = key.model.convention.model_copy(update={name: option})
-    if name == "rounding":
-        variant_key = Key(key.model.model_copy(update={"convention": profile}), key.raw, key.path)
-        targets = Targets(Network(variant_key), profile)
-    else:
-        targets = Targets(network, profile)
+    targets = Targets(network.under(profile), profile)
     findings = []
     for index, question in enumerate(key.model.questions):
         if question.id not in answers or question.expected is not None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+
 from ..analysis import Analysis, LayerRow, analyze
-from ..api import load
-from ..conventions import Conventions, Rounding, same_padding
+from ..conventions import Conventions, Layout, Rounding, same_padding
 from ..errors import ArchcalcError, GraphError
 from ..explain import explain
 from ..graph import Graph, build_graph
 from ..layers.base import shape_str
-from ..spec import parse_spec, with_overrides
+from ..spec import Spec, load_spec, parse_spec, with_overrides
+from ..zoo import resolve_spec
 from .key import ConventionProfile, Key, Question
 
 UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
@@ -40,47 +42,62 @@ class Target:
     alternatives: list[Alternative] = field(default_factory=list)
 
 
+def key_spec(key: Key) -> Spec:
+    """The key's network with its ``input`` and ``set``; every error the key causes is located
+    in the key (its ``network:``, ``input:`` or ``set:`` line)."""
+    model = key.model
+    try:
+        if isinstance(model.network, dict):
+            spec = parse_spec(key.raw["network"], str(key.path))
+        else:
+            spec = load_spec(_network_file(key.path.parent, model.network))
+    except ArchcalcError as err:
+        raise err.located(key.source("network"), None) from None
+    try:
+        return with_overrides(spec, model.input, model.set or None, origin="set")
+    except ArchcalcError as err:
+        raise type(err)(err.message, source=key.source("set"), hint=err.hint) from None
+
+
+def _network_file(folder: Path, network: str) -> Path:
+    """A spec file named relative to the key's folder, else a zoo name or path."""
+    try:
+        candidate = folder / network
+        if candidate.is_file():
+            return candidate
+    except OSError:
+        pass
+    return resolve_spec(network)
+
+
 class Network:
-    """The key's network, analysed under the key's rounding (and the other one, for feedback)."""
+    """The key's network, analysed under both roundings once; :meth:`under` views it through one
+    convention profile (the key's, or a variant that lint tries)."""
 
     def __init__(self, key: Key) -> None:
         self.key = key
-        model = key.model
-        if isinstance(model.network, dict):
-            spec = with_overrides(parse_spec(key.raw["network"], str(key.path)), model.input, model.set or None)
-        else:
-            path = key.path.parent / model.network
-            spec = load(path if path.is_file() else model.network, model.input, model.set or None)
-        self.graph: Graph = build_graph(spec)
-        self.profile = model.convention
+        self.graph: Graph = build_graph(key_spec(key))
         self.floor = analyze(self.graph, Conventions(rounding=Rounding.FLOOR))
         self.ceil = analyze(self.graph, Conventions(rounding=Rounding.CEIL))
-        self.invalid: dict[str, str] = self._invalid_layers() if self.profile.rounding == "error" else {}
-        self.main = self.ceil if self.profile.rounding == "ceil" else self.floor
-        self.other = self.floor if self.profile.rounding == "ceil" else self.ceil
-        self.rows = {row.name: row for row in self.main.rows}
+        self.invalid_reasons = _invalid_layers(self.graph, self.floor)
+        self._use(key.model.convention, self.ceil if key.model.convention.rounding == "ceil" else self.floor)
 
-    def _invalid_layers(self) -> dict[str, str]:
-        """Under the CS231n convention: every layer at or after the first inexact window, with the
-        formula that shows why."""
-        try:
-            analyze(self.graph, Conventions(rounding=Rounding.ERROR))
-            return {}
-        except ArchcalcError as err:
-            if err.layer is None:
-                raise
-            failing = err.layer
-        reason = explain(self.graph, self.floor, failing)[0].steps["output"].split(" → ")[0]
-        bad = {failing}
-        for node in self.graph.nodes:
-            if any(src in bad for src in node.inputs):
-                bad.add(node.name)
-        return {name: f"{failing}: {reason} is not an integer" for name in bad}
+    def _use(self, profile: ConventionProfile, main: Analysis) -> None:
+        self.profile = profile
+        self.invalid: dict[str, str] = self.invalid_reasons if profile.rounding == "error" else {}
+        self.main = main
+        self.other = self.floor if main is self.ceil else self.ceil
+        self.rows = {row.name: row for row in main.rows}
 
-    def view(self, analysis: Analysis) -> Network:
+    def under(self, profile: ConventionProfile) -> Network:
+        """The same analyses read under another profile (its rounding picks the main one)."""
+        return self.view(self.ceil if profile.rounding == "ceil" else self.floor, profile)
+
+    def view(self, analysis: Analysis, profile: ConventionProfile | None = None) -> Network:
         """The same network seen through another analysis (the other rounding)."""
         other = object.__new__(Network)
-        other.__dict__.update(self.__dict__, main=analysis, rows={row.name: row for row in analysis.rows})
+        other.__dict__.update(self.__dict__)
+        other._use(profile or self.profile, analysis)
         return other
 
     def rows_for(self, question: Question, source: Any) -> list[LayerRow]:
@@ -95,7 +112,24 @@ class Network:
         return rows
 
     def explained(self, layer: str, analysis: Analysis | None = None) -> dict[str, str]:
-        return explain(self.graph, analysis or self.main, layer)[0].steps
+        """The worked formulas of one layer, shapes in the key's order."""
+        return explain(self.graph, analysis or self.main, layer, Layout(self.profile.shape_order))[0].steps
+
+
+def _invalid_layers(graph: Graph, floor: Analysis) -> dict[str, str]:
+    """Under the CS231n convention: every layer whose window does not tile its input, and every
+    layer that depends on one, with the formula that shows why (of its first such ancestor)."""
+    reasons: dict[str, str] = {}
+    rows = {row.name: row for row in floor.rows}
+    for node in graph.nodes:
+        own = rows[node.name].inexact
+        if own:
+            reasons[node.name] = f"{node.name}: {own} is not an integer"
+        else:
+            inherited = next((reasons[src] for src in node.inputs if src in reasons), None)
+            if inherited is not None:
+                reasons[node.name] = inherited
+    return reasons
 
 
 def _sum_formula(rows: list[LayerRow], value_of, total: int, unit: str = "") -> str:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..conventions import Conventions
+from ..conventions import Conventions, Layout
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF
@@ -91,13 +91,29 @@ def torch_module(cls: str, **kwargs: Any) -> TorchOp:
 
 @dataclass
 class RuleContext:
-    """What a rule may consult besides its inputs, and where it reports warnings."""
+    """What a rule may consult besides its inputs, and where it reports what it noticed.
+
+    ``layer`` is the layer whose rule runs (set by the pass walk). ``inexact`` records, per
+    layer, the output-size formula of each window that does not tile its input, whatever the
+    rounding convention: what the CS231n convention calls invalid hyper-parameters, so that
+    grading knows every such layer, not only the first one a strict analysis stops at.
+    """
 
     conventions: Conventions = field(default_factory=Conventions)
     warnings: list[str] = field(default_factory=list)
+    inexact: dict[str, str] = field(default_factory=dict)
+    layer: str = ""
+    layout: Layout = Layout.CHW  # how worked explanations print shapes
+
+    def shape(self, shape: Shape) -> str:
+        """A tensor shape in the context's layout, for worked explanations."""
+        return self.layout.format(shape)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def note_inexact(self, formula: str) -> None:
+        self.inexact.setdefault(self.layer, formula)
 
 
 # ---- field types shared by the layer schemas -------------------------------------------
@@ -248,9 +264,9 @@ def shape_str(shape: Shape) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def passthrough_explanation(inputs: Sequence[Shape], output: Shape, params: str = "no parameters") -> dict[str, str]:
+def passthrough_explanation(output: Shape, ctx: RuleContext, params: str = "no parameters") -> dict[str, str]:
     """For layers that keep the shape, hold no parameters and pass the field through."""
-    return {"output": f"unchanged: {shape_str(output)}", "params": params, "macs": "no multiply-accumulates",
+    return {"output": f"unchanged: {ctx.shape(output)}", "params": params, "macs": "no multiply-accumulates",
             "rf": "unchanged (element-wise)"}
 """The rules every registered layer type must implement (checked by a test)."""
 
@@ -270,7 +286,7 @@ class PointWise:
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        return passthrough_explanation(inputs, output)
+        return passthrough_explanation(output, ctx)
 
 
 def numel(shape: Shape) -> int:

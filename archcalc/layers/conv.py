@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
-                   pair_text, per_axis, register, shape_str, torch_module)
+                   pair_text, per_axis, register, torch_module)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
@@ -87,7 +87,7 @@ class Conv2d(Layer):
         pad = self._pad(inputs)
         return {
             "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, self.dilation)} "
-                      f"→ {shape_str(output)}",
+                      f"→ {ctx.shape(output)}",
             "params": f"{self.out} filters × ({per_filter}{' + 1 bias' if self.bias else ''}) = {num(params)}",
             "macs": f"{self.out}·{output[1]}·{output[2]} outputs × {per_filter} = {num(macs)}",
             "rf": explain_window_rf(fields[0].axes(), field.axes(), self.kernel, self.stride, pad, self.dilation),
@@ -185,7 +185,7 @@ class ConvTranspose2d(Layer):
         rf = [f"size {num(a.size)}, stride {num(b.jump)}/{self.stride[i]} = {num(a.jump)}"
               for i, (b, a) in enumerate(zip(fields[0].axes(), field.axes()))]
         return {
-            "output": f"{per_axis(*axes)} → {shape_str(output)}",
+            "output": f"{per_axis(*axes)} → {ctx.shape(output)}",
             "params": f"{c} inputs × {per_input}{f' + {self.out} biases' if self.bias else ''} = "
                       f"{num(self.params(inputs, output).trainable)}",
             "macs": f"{c}·{h}·{w} inputs × {per_input} = {num(self.cost(inputs, output).macs)}",
@@ -248,7 +248,7 @@ class ZeroPad2d(Layer):
         c, h, w = feature_map(inputs[0])
         (top, bottom), (left, right) = self.padding
         return {"output": f"{h} + {top} + {bottom} = {output[1]}, {w} + {left} + {right} = {output[2]} → "
-                          f"{shape_str(output)}",
+                          f"{ctx.shape(output)}",
                 "params": "no parameters", "macs": "no multiply-accumulates",
                 "rf": f"size unchanged; effective padding grows by the top/left padding: {num(field.h.padding)}"}
 

@@ -42,7 +42,7 @@ class BatchNorm(PointWise, Layer):
         c = inputs[0][0]
         counts = self.params(inputs, output)
         return passthrough_explanation(
-            inputs, output,
+            output, ctx,
             f"γ and β: 2·{c} = {num(counts.trainable)} trainable; running mean and variance: 2·{c} = "
             f"{num(counts.non_trainable)} non-trainable",
         )

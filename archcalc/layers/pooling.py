@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
-                   pair_text, register, shape_str, torch_module)
+                   pair_text, register, torch_module)
 from .conv import padding_text
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
@@ -49,7 +49,7 @@ class _WindowPool(ParameterFree, Layer):
         pad, dilation = self._pad(inputs), self._dilation_pair()
         return {
             "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, dilation)} "
-                      f"→ {shape_str(output)} (channels unchanged)",
+                      f"→ {ctx.shape(output)} (channels unchanged)",
             "params": "no parameters",
             "macs": f"no multiply-accumulates (each output reduces {self.kernel[0]}·{self.kernel[1]} values)",
             "rf": explain_window_rf(fields[0].axes(), field.axes(), self.kernel, self.stride, pad, dilation),
@@ -151,7 +151,7 @@ class _AdaptivePool(ParameterFree, Layer):
                 ctx: RuleContext) -> dict[str, str]:
         _, h, w = feature_map(inputs[0])
         return {"output": f"fixed output {self.output[0]}×{self.output[1]} whatever the {h}×{w} input → "
-                          f"{shape_str(output)}",
+                          f"{ctx.shape(output)}",
                 "params": "no parameters", "macs": "no multiply-accumulates",
                 "rf": f"windows of about {h}/{self.output[0]} × {w}/{self.output[1]} positions: size "
                       f"{num(field.h.size)}×{num(field.w.size)}"}

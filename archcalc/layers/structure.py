@@ -60,7 +60,7 @@ class Input(ParameterFree, Layer):
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        return {"output": f"the network input, {shape_str(output)}", "params": "no parameters",
+        return {"output": f"the network input, {ctx.shape(output)}", "params": "no parameters",
                 "macs": "no multiply-accumulates", "rf": "one pixel: size 1, stride 1, padding 0"}
 
     def short(self) -> str:
@@ -120,12 +120,12 @@ class _Merge(ParameterFree, Layer):
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         sizes = ", ".join(num(f.h.size) for f in fields)
-        return {"output": self._output_text(inputs, output), "params": "no parameters",
+        return {"output": self._output_text(inputs, output, ctx), "params": "no parameters",
                 "macs": "no multiply-accumulates",
                 "rf": f"the union of the inputs' fields ({sizes}): size {num(field.h.size)}"}
 
-    def _output_text(self, inputs: Sequence[Shape], output: Shape) -> str:
-        return f"inputs {', '.join(shape_str(s) for s in inputs)} → {shape_str(output)}"
+    def _output_text(self, inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> str:
+        return f"inputs {', '.join(ctx.shape(s) for s in inputs)} → {ctx.shape(output)}"
 
 
 @register("concat", "concatenate")
@@ -137,9 +137,9 @@ class Concat(_Merge):
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="cat")
 
-    def _output_text(self, inputs: Sequence[Shape], output: Shape) -> str:
+    def _output_text(self, inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> str:
         channels = " + ".join(str(s[0]) for s in inputs)
-        return f"channels {channels} = {output[0]}, size {shape_str(output[1:])} shared → {shape_str(output)}"
+        return f"channels {channels} = {output[0]}, size {shape_str(output[1:])} shared → {ctx.shape(output)}"
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST

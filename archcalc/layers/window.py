@@ -130,18 +130,20 @@ def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext)
     strict = ctx.conventions.rounding is Rounding.ERROR
     same_axes = len(inexact) == 2 and hw[0] == hw[1] and kernel[0] == kernel[1] and stride[0] == stride[1] \
         and padding[0] == padding[1] and dilation[0] == dilation[1]
-    parts = []
+    parts, formulas = [], []
     for i in inexact[:1] if same_axes else inexact:
         axis = "H and W" if same_axes else ("H" if i == 0 else "W")
         lost = "row and column" if same_axes else ("row" if i == 0 else "column")
         unread = axes[i].remainder - padding[i][1]  # the unread tail is padding first, then input
-        formula = f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])} is not an integer; floor gives {axes[i].size}"
+        formulas.append(f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])}")
+        formula = f"{formulas[-1]} is not an integer; floor gives {axes[i].size}"
         k_eff = dilation[i] * (kernel[i] - 1) + 1
         if unread > 0 and k_eff >= stride[i]:  # with k < s, gaps between windows are by design
             parts.append(f"{formula}, so the last {unread} input {lost}{'s' if unread > 1 else ''} "
                          f"{'are' if unread > 1 else 'is'} never read")
         elif strict:
             parts.append(f"{formula} (only padding is left unread)")
+    ctx.note_inexact("; ".join(formulas))
     if not parts:
         return
     message = "; ".join(parts)

@@ -36,6 +36,7 @@ class Pass(Generic[T]):
         env: dict[str, T] = {}
         for node in graph.nodes:
             warnings_before = len(self.ctx.warnings)
+            self.ctx.layer = node.name
             try:
                 env[node.name] = self.step(node, [env[name] for name in node.inputs])
             except ArchcalcError as err:

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..conventions import Conventions
+from ..conventions import Conventions, Layout
 from ..layers import Shape
-from ..layers.base import shape_str
 from ..receptive_field import AxisRF, fmt
 from .rows import DisplayRow
 
 
-class Layout(str, enum.Enum):
-    """Order in which a shape is printed. Internally shapes are always C×H×W."""
-
-    CHW = "chw"  # PyTorch
-    HWC = "hwc"  # Keras, TensorFlow, the papers and CS231n
-
-    @property
-    def label(self) -> str:
-        return "C×H×W" if self is Layout.CHW else "H×W×C"
-
-
 def format_shape(shape: Shape, layout: Layout) -> str:
     """``96×55×55`` (chw) or ``55×55×96`` (hwc); vectors print as their length."""
-    dims = shape if layout is Layout.CHW or len(shape) != 3 else (*shape[1:], shape[0])
-    return shape_str(dims)
+    return layout.format(shape)
 
 
 def format_bytes(count: int) -> str:
