@@ -65,6 +65,14 @@ class Analysis:
     module_args: dict[str, str]
     outputs: tuple[str, ...]
 
+    def row(self, name: str) -> LayerRow:
+        """The row of one layer (KeyError if there is none); the lookup is built once."""
+        index = self.__dict__.get("_row_index")
+        if index is None:
+            index = {row.name: row for row in self.rows}
+            object.__setattr__(self, "_row_index", index)
+        return index[name]
+
     def flops_under(self, preset: str, include_training_only: bool = False) -> int:
         """Total under any FLOP preset, whatever the analysis's own convention."""
         formula = FLOP_PRESETS[preset].formula

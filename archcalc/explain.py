@@ -38,17 +38,19 @@ def explain(graph: Graph, analysis: Analysis, prefix: str | None = None,
             layout: Layout = Layout.CHW) -> list[Explanation]:
     """Explanations of every layer, or of the layers whose name starts with ``prefix``; shapes
     printed in ``layout``."""
-    rows = {row.name: row for row in analysis.rows}
     ctx = RuleContext(analysis.conventions, layout=layout)
-    chosen = [node for node in graph.nodes if prefix is None or node.name == prefix or node.name.startswith(prefix + "/")]
+    if prefix is not None and prefix in graph.names:  # one layer: no scan of the whole graph
+        chosen = [graph.node(prefix)]
+    else:
+        chosen = [node for node in graph.nodes if prefix is None or node.name.startswith(prefix + "/")]
     if not chosen:
         close = [node.name for node in graph.nodes if prefix and prefix in node.name][:3]
         raise ArchcalcError(f"no layer or module named '{short_text(prefix or '')}'",
                             hint=f"did you mean {', '.join(close)}?" if close else "'archcalc summary' lists the names")
     result = []
     for node in chosen:
-        inputs = [rows[name] for name in node.inputs]
-        row = rows[node.name]
+        inputs = [analysis.row(name) for name in node.inputs]
+        row = analysis.row(node.name)
         steps = node.layer.explain([r.output_shape for r in inputs], row.output_shape, [r.rf for r in inputs], row.rf, ctx)
         result.append(Explanation(node.name, node.type, row.hparams, str(node.source),
                                   tuple(layout.format(r.output_shape) for r in inputs), steps))

@@ -61,6 +61,11 @@ class Graph:
         return self.nodes[self._index[name]]
 
     @property
+    def names(self) -> Mapping[str, int]:
+        """Layer name -> position in :attr:`nodes` (``name in graph.names`` tests membership)."""
+        return self._index
+
+    @property
     def _index(self) -> dict[str, int]:
         index = self.__dict__.get("_index_cache")
         if index is None:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_SPEC_BYTES = 2**21
-MAX_YAML_VALUES = 1_000_000
+MAX_SPEC_BYTES = 2**20
+MAX_YAML_VALUES = 250_000
 MAX_YAML_DEPTH = 50
 MAX_INT_DIGITS = 20
 MAX_DIM = 2**31 - 1
 MAX_TENSOR_VALUES = 2**48
 MAX_RF = 2**62
-MAX_LAYERS = 50_000
+MAX_LAYERS = 20_000
 MAX_MODULE_DEPTH = 32
 MAX_EXPRESSION_CHARS = 200
 MAX_NAME_CHARS = 200
+MAX_QUESTIONS = 200
 MAX_BATCH = 2**20
 MAX_DIAGRAM_NODES = 1_500
 MAX_DIAGRAM_EDGES = 3_000
@@ -63,6 +64,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("MAX_MODULE_DEPTH", MAX_MODULE_DEPTH, "spec", "modules instantiated inside modules"),
     Limit("MAX_EXPRESSION_CHARS", MAX_EXPRESSION_CHARS, "spec", "characters of one `$(expression)` (checked before parsing)"),
     Limit("MAX_NAME_CHARS", MAX_NAME_CHARS, "spec", "characters of a layer or network name"),
+    Limit("MAX_QUESTIONS", MAX_QUESTIONS, "key", "questions in an answer key"),
     Limit("MAX_BATCH", MAX_BATCH, "--batch, key", "batch size for memory"),
     Limit("MAX_DIAGRAM_NODES", MAX_DIAGRAM_NODES, "render", "nodes drawn (after `--depth` and `--only`)"),
     Limit("MAX_DIAGRAM_EDGES", MAX_DIAGRAM_EDGES, "render", "edges drawn (after `--depth` and `--only`)"),

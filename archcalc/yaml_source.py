@@ -131,8 +131,10 @@ def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits
             active.discard(key)
             sizes[key] = (total, height)
             if total > max_values:
+                aliased = len(sizes) < total // 2  # far fewer nodes written than values counted
                 raise _TooMuch(f"the document expands to more than {max_values:,} values", node,
-                               "YAML aliases (*name) that reuse other aliases multiply; write the values out")
+                               "YAML aliases (*name) that reuse other aliases multiply; write the values out"
+                               if aliased else "see docs/limits.md")
             continue
         if key in sizes:
             if depth + sizes[key][1] - 1 > max_depth:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ..errors import Source, SpecError, short_repr
 from ..layers.structure import InputShape
-from ..limits import MAX_BATCH
+from ..limits import MAX_BATCH, MAX_QUESTIONS
 from ..spec import Name, describe_validation_error, line_at
 from ..yaml_source import LineMap, load_yaml_file
 
@@ -102,7 +102,7 @@ class KeyModel(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict)
     convention: ConventionProfile = Field(default_factory=ConventionProfile)
     partial: dict[Mistake, float] = Field(default_factory=dict)  # defaults for every question
-    questions: list[Question] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> KeyModel:

@@ -70,6 +70,23 @@ def _network_file(folder: Path, network: str) -> Path:
     return resolve_spec(network)
 
 
+class _RowView:
+    """``rows[name]`` and ``name in rows`` over an analysis, without copying it per view."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+
+    def __getitem__(self, name: str) -> LayerRow:
+        return self.analysis.row(name)
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self.analysis.row(name)  # type: ignore[arg-type]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+
 class Network:
     """The key's network, analysed under both roundings once; :meth:`under` views it through one
     convention profile (the key's, or a variant that lint tries)."""
@@ -80,6 +97,8 @@ class Network:
         self.floor = analyze(self.graph, Conventions(rounding=Rounding.FLOOR))
         self.ceil = analyze(self.graph, Conventions(rounding=Rounding.CEIL))
         self.invalid_reasons = _invalid_layers(self.graph, self.floor)
+        self.k_extra: dict[int, dict[str, Any]] = {}  # per analysis: what k instead of k − 1 adds, by layer
+        self.cache: dict[Any, Any] = {}  # shared by every view: module rows and targets, computed once
         self._use(key.model.convention, self.ceil if key.model.convention.rounding == "ceil" else self.floor)
 
     def _use(self, profile: ConventionProfile, main: Analysis) -> None:
@@ -87,7 +106,7 @@ class Network:
         self.invalid: dict[str, str] = self.invalid_reasons if profile.rounding == "error" else {}
         self.main = main
         self.other = self.floor if main is self.ceil else self.ceil
-        self.rows = {row.name: row for row in main.rows}
+        self.rows = _RowView(main)
 
     def under(self, profile: ConventionProfile) -> Network:
         """The same analyses read under another profile (its rounding picks the main one)."""
@@ -105,11 +124,22 @@ class Network:
             return list(self.main.rows)
         if question.layer in self.rows:
             return [self.rows[question.layer]]
-        rows = [row for row in self.main.rows if question.layer in row.scope]
+        rows = self.module_rows(self.main).get(question.layer, [])
         if not rows:
             raise GraphError(f"question '{question.id}': no layer or module '{question.layer}' in the network",
                              source=source, hint="'archcalc summary' lists the layer names")
         return rows
+
+    def module_rows(self, analysis: Analysis) -> dict[str, list[LayerRow]]:
+        """Module instance -> the rows inside it, built once per analysis."""
+        key = id(analysis)
+        if key not in self.cache:
+            index: dict[str, list[LayerRow]] = {}
+            for row in analysis.rows:
+                for scope in row.scope:
+                    index.setdefault(scope, []).append(row)
+            self.cache[key] = index
+        return self.cache[key]
 
     def explained(self, layer: str, analysis: Analysis | None = None) -> dict[str, str]:
         """The worked formulas of one layer, shapes in the key's order."""
@@ -150,6 +180,14 @@ class Targets:
         self.profile: ConventionProfile = profile or network.profile
 
     def target(self, question: Question, source: Any) -> Target:
+        """The expected answer; computed once per analysis, profile, quantity and layer (a key may
+        ask the same thing many times, and lint asks every question under every variant)."""
+        key = (id(self.net.main), self.profile, question.quantity, question.layer)
+        if key not in self.net.cache:
+            self.net.cache[key] = self._target(question, source)
+        return self.net.cache[key]
+
+    def _target(self, question: Question, source: Any) -> Target:
         rows = self.net.rows_for(question, source)
         invalid = [self.net.invalid[r.name] for r in rows if r.name in self.net.invalid]
         computed = getattr(self, f"_{question.quantity}")(question, rows)
@@ -161,9 +199,8 @@ class Targets:
         """Under the CS231n convention, an answer is 'invalid' when it depends on a size that is
         not an integer: when rounding down and rounding up give different answers (conv1's
         parameters do not depend on its output size; its MACs do)."""
-        ceil = Targets(self.net.view(self.net.ceil), self.profile)
-        rows = ceil.net.rows_for(question, source)
-        return getattr(ceil, f"_{question.quantity}")(question, rows).value != computed.value
+        ceil = Targets(self.net.view(self.net.ceil, self.profile.model_copy(update={"rounding": "ceil"})), self.profile)
+        return ceil.target(question, source).value != computed.value
 
     # ---- quantities ------------------------------------------------------------------------
 
@@ -175,7 +212,7 @@ class Targets:
         row = rows[-1]
         value = self._ordered(row.output_shape)
         alternatives = []
-        other = {r.name: r for r in self.net.other.rows}[row.name].output_shape
+        other = self.net.other.row(row.name).output_shape
         if other != row.output_shape:
             alternatives.append(Alternative("floor_vs_ceil", self._ordered(other),
                                             f"{'ceil' if self.profile.rounding != 'ceil' else 'floor'} instead of "
@@ -286,16 +323,20 @@ class Targets:
 
     def _k_instead_of_k_minus_1(self, row: LayerRow) -> int:
         """What using k instead of k − 1 adds: one jump per windowed layer, along the path of the
-        widest field (at a merge, the branch that sets the union's size)."""
-        extra, name = 0, row.name
-        while True:
-            node = self.net.graph.node(name)
-            if not node.inputs:
-                return int(extra)
-            widest = max(node.inputs, key=lambda src: self.net.rows[src].rf.h.size)
-            if hasattr(node.layer, "kernel"):
-                extra += self.net.rows[widest].rf.h.jump
-            name = widest
+        widest field (at a merge, the branch that sets the union's size). Computed for every layer
+        in one pass and kept, so that many questions cost one walk."""
+        cache = self.net.k_extra
+        if id(self.net.main) not in cache:
+            extra: dict[str, Any] = {}
+            for node in self.net.graph.nodes:
+                if not node.inputs:
+                    extra[node.name] = 0
+                    continue
+                widest = max(node.inputs, key=lambda src: self.net.rows[src].rf.h.size)
+                step = self.net.rows[widest].rf.h.jump if hasattr(node.layer, "kernel") else 0
+                extra[node.name] = extra[widest] + step
+            cache[id(self.net.main)] = extra
+        return int(cache[id(self.net.main)][row.name])
 
     def _activation_memory(self, question: Question, rows: list[LayerRow]) -> Target:
         counted = self._inference(rows) if len(rows) > 1 else rows
@@ -353,7 +394,7 @@ class Targets:
         alternatives = []
         if question.quantity == "output_shape":
             for analysis, name in ((self.net.floor, "floor"), (self.net.ceil, "ceil")):
-                shape = {r.name: r for r in analysis.rows}[rows[-1].name].output_shape
+                shape = analysis.row(rows[-1].name).output_shape
                 alternatives.append(Alternative("rounded_invalid", self._ordered(shape),
                                                 f"{reason}, so these hyper-parameters are invalid (the key follows "
                                                 f"CS231n); rounding it ({name}) is what PyTorch would do"))
