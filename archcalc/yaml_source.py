@@ -219,11 +219,12 @@ def read_text(path: Path, limit: int) -> str:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         raise SpecError(f"cannot read the file: {err.strerror or err}", source=Source(file)) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
+        raise SpecError(f"cannot read the file: it is {kind}", source=Source(file))
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
-            raise SpecError(f"cannot read the file: it is {kind}", source=Source(file))
         data = b"" if info.st_size > limit else handle.read(limit + 1)
     if info.st_size > limit or len(data) > limit:
         raise SpecError(f"the file is larger than the limit of {limit:,} bytes", source=Source(file),

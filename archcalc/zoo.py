@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ZooError, short_text
+from .errors import Source, ZooError, short_text
 from .yaml_source import load_yaml_file
 
 
@@ -81,7 +81,7 @@ def resolve_spec(spec: str) -> Path:
     try:
         return _resolve(spec)
     except OSError as err:  # a name too long for the file system, say
-        raise ZooError(f"cannot use '{short_text(spec)}' as a spec: {err.strerror or err}") from None
+        raise ZooError(f"cannot use it as a spec: {err.strerror or err}", source=Source(short_text(spec, 300))) from None
 
 
 def _resolve(spec: str) -> Path:
@@ -89,7 +89,9 @@ def _resolve(spec: str) -> Path:
     if path.exists() and not path.is_dir():
         return path  # whatever it is: reading it says what is wrong (a FIFO, a device, ...)
     if path.suffix in (".yaml", ".yml") or "\\" in spec:
-        raise ZooError(f"no such file: {short_text(spec)}")
+        if path.is_dir():
+            raise ZooError("it is a directory", source=Source(short_text(spec, 300)), hint="give a spec file")
+        raise ZooError("no such file", source=Source(short_text(spec, 300)))
     direct = zoo_dir() / f"{spec}.yaml"
     if direct.is_file():
         return direct
@@ -99,7 +101,8 @@ def _resolve(spec: str) -> Path:
     root = zoo_dir()
     names = [_name_of(path, root) for path in root.rglob("*.yaml")] + list(aliases)
     if path.is_dir():
-        raise ZooError(f"'{short_text(spec)}' is a directory", hint="give a spec file, or a name 'archcalc zoo' lists")
+        raise ZooError("it is a directory", source=Source(short_text(spec, 300)),
+                       hint="give a spec file, or a name 'archcalc zoo' lists")
     close = difflib.get_close_matches(spec, names, n=3)
     raise ZooError(
         f"'{short_text(spec)}' is neither a file nor a built-in spec",

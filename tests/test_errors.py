@@ -131,7 +131,7 @@ def test_duplicate_yaml_key(tmp_path, cli):
 
 
 def test_missing_file_and_unknown_zoo_name(cli):
-    assert "no such file: nope.yaml" in cli("summary", "nope.yaml").stderr
+    assert "error: nope.yaml: no such file" in cli("summary", "nope.yaml").stderr
     result = cli("summary", "alexnett")
     assert result.exit_code == 1 and "did you mean 'alexnet'" in result.stderr
 

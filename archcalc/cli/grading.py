@@ -93,7 +93,8 @@ def key_lint(key_file: Path, strict: bool) -> None:
 
     findings = lint(load_key(key_file))
     for finding in findings:
-        click.echo(f"{key_file}: {finding.level}: {finding.question}: {finding.message}")
+        where = f"{key_file}:{finding.line}" if finding.line is not None else str(key_file)
+        click.echo(f"{where}: {finding.level}: question '{finding.question}': {finding.message}")
     errors = sum(f.level == "error" for f in findings)
     click.echo(f"{errors} error(s), {len(findings) - errors} warning(s)", err=True)
     if errors or (strict and findings):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
-from ..errors import ArchcalcError, short_text
+from ..errors import ArchcalcError, Source, short_text
 from ..limits import MAX_DIAGRAM_EDGES, MAX_DIAGRAM_NODES, MAX_LABEL_CHARS
 from ..report.columns import Layout, format_shape
 from ..report.rows import DisplayRow, display_rows
@@ -154,10 +154,12 @@ def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayR
         rows = [row for row in rows if row.name.startswith(options.only)]
         if not rows:
             raise ArchcalcError(f"--only {short_text(repr(options.only))}: no layer name starts with it",
+                                source=Source(analysis.file),
                                 hint="layer names are as 'archcalc summary' lists them, e.g. inception_3a/")
     if len(rows) > MAX_DIAGRAM_NODES:
         raise ArchcalcError(f"the diagram would have {len(rows):,} nodes, over the limit of {MAX_DIAGRAM_NODES:,} "
                             f"(MAX_DIAGRAM_NODES): Graphviz would take minutes to lay it out",
+                            source=Source(analysis.file),
                             hint="draw modules as single nodes with --depth N, or a part with --only PREFIX")
     return rows, owner
 
@@ -177,7 +179,7 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     dot.defaults("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
     _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
-    _add_edges(dot, rows, owner, shown, layer_rows, options)
+    _add_edges(dot, rows, owner, shown, layer_rows, options, analysis.file)
     if scale is not None:
         _legend(dot, scale, options.color_by)
     return dot.source()
@@ -231,7 +233,7 @@ def _emit(graph: DotWriter, branch: dict[str, Any], ctx: _Context, scope: str = 
 
 
 def _add_edges(dot: DotWriter, rows: list[DisplayRow], owner: dict[str, str], shown: set[str],
-               layer_rows: dict[str, LayerRow], options: DiagramOptions) -> None:
+               layer_rows: dict[str, LayerRow], options: DiagramOptions, file: str) -> None:
     seen: set[tuple[str, str]] = set()
     external: set[str] = set()
     for layer in layer_rows.values():
@@ -245,7 +247,7 @@ def _add_edges(dot: DotWriter, rows: list[DisplayRow], owner: dict[str, str], sh
             seen.add((source, target))
             if len(seen) > MAX_DIAGRAM_EDGES:
                 raise ArchcalcError(f"the diagram would have more than {MAX_DIAGRAM_EDGES:,} edges (MAX_DIAGRAM_EDGES): "
-                                    "Graphviz would take minutes to lay it out",
+                                    "Graphviz would take minutes to lay it out", source=Source(file),
                                     hint="draw modules as single nodes with --depth N, or a part with --only PREFIX")
             if source not in shown and source not in external:  # --only: where the input comes from
                 external.add(source)

@@ -25,6 +25,7 @@ class Finding:
     level: str  # 'error' or 'warning'
     question: str
     message: str
+    line: int | None = None  # of the question in the key
 
 
 def lint(key: Key) -> list[Finding]:
@@ -36,7 +37,8 @@ def lint(key: Key) -> list[Finding]:
         try:
             answers[question.id] = targets.target(question, key.question_source(index)).display
         except ArchcalcError as err:
-            findings.append(Finding("error", question.id, f"{err.message}"))
+            message = err.message.removeprefix(f"question '{question.id}': ")
+            findings.append(Finding("error", question.id, message, key.question_source(index).line))
     stated = key.stated_conventions()
     for name, options in VARIANTS.items():
         if name in stated:
@@ -63,6 +65,7 @@ def _differences(key: Key, network: Network, name: str, option: object, answers:
                 "warning", question.id,
                 f"the answer depends on '{name}', which the key does not state: {answers[question.id]} with "
                 f"{name}: {_yaml(current)} (the default), {other} with {name}: {_yaml(option)}",
+                key.question_source(index).line,
             ))
     return findings
 
