@@ -22,6 +22,7 @@ MAX_TENSOR_VALUES = 2**48
 MAX_RF = 2**62
 MAX_LAYERS = 20_000
 MAX_MODULE_DEPTH = 32
+MAX_VERIFY_LAYERS = 2_000
 MAX_EXPRESSION_CHARS = 200
 MAX_NAME_CHARS = 200
 MAX_QUESTIONS = 200
@@ -62,6 +63,8 @@ LIMITS: tuple[Limit, ...] = (
     Limit("MAX_RF", MAX_RF, "spec", "receptive-field size, effective stride and effective padding, in input pixels"),
     Limit("MAX_LAYERS", MAX_LAYERS, "spec", "layers once modules and `repeat` are expanded"),
     Limit("MAX_MODULE_DEPTH", MAX_MODULE_DEPTH, "spec", "modules instantiated inside modules"),
+    Limit("MAX_VERIFY_LAYERS", MAX_VERIFY_LAYERS, "verify",
+          "layers `archcalc verify` lowers to PyTorch (building and tracing modules costs about 1 ms a layer)"),
     Limit("MAX_EXPRESSION_CHARS", MAX_EXPRESSION_CHARS, "spec", "characters of one `$(expression)` (checked before parsing)"),
     Limit("MAX_NAME_CHARS", MAX_NAME_CHARS, "spec, key",
           "characters of a name: network, module, argument, layer; key title, question id"),

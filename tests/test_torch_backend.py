@@ -178,3 +178,12 @@ def run_archcalc(layers: list[dict], shape: tuple[int, int, int]):
 def test_random_stacks_agree_with_pytorch(layers, channels, size):
     shape = (channels, size, size)
     assert run_archcalc(layers, shape) == run_torch(layers, shape)
+
+
+def test_verify_refuses_more_layers_than_its_limit(tmp_path, cli):
+    """Lowering and tracing costs about 1 ms a layer: verify stops at MAX_VERIFY_LAYERS (2,000)."""
+    spec = tmp_path / "long.yaml"
+    spec.write_text("name: long\ninput: [3, 8, 8]\nlayers:\n  - relu: {name: r, repeat: 2000}\n")
+    result = cli("verify", str(spec))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {spec}: 2,001 layers are over the limit of 2,000")

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import Analysis, analyze
+from ..errors import Source, short_text
 from ..graph import Graph
+from ..limits import MAX_VERIFY_LAYERS
 from .plan import make_plan
-from .torch import _classes, import_torch
+from .torch import BackendError, _classes, import_torch
 
 BATCH = 2
 _STATISTICS = ("running_mean", "running_var")
@@ -54,6 +56,10 @@ def _per_input(flops: int) -> int | float:
 
 def verify(graph: Graph, analysis: Analysis | None = None) -> Verification:
     """Every layer's shape, parameters and MACs, and the totals, against PyTorch."""
+    if len(graph.nodes) > MAX_VERIFY_LAYERS:
+        raise BackendError(f"{len(graph.nodes):,} layers are over the limit of {MAX_VERIFY_LAYERS:,} that verify "
+                           "lowers to PyTorch (MAX_VERIFY_LAYERS)", source=Source(graph.file),
+                           hint="verify a smaller configuration (--set), or the modules on their own; see docs/limits.md")
     torch = import_torch()
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -64,8 +70,13 @@ def verify(graph: Graph, analysis: Analysis | None = None) -> Verification:
         model = network(plan)
     model.train()
     model._record = {}
-    with FlopCounterMode(display=False) as counter:
-        model(torch.empty(BATCH, *plan.input_shape, device="meta"))
+    try:
+        with FlopCounterMode(display=False) as counter:
+            model(torch.empty(BATCH, *plan.input_shape, device="meta"))
+    except (RuntimeError, ValueError, TypeError, OverflowError) as err:  # PyTorch refuses what archcalc accepted
+        raise BackendError(f"PyTorch cannot run the lowered network: {short_text(str(err).splitlines()[0], 300)}",
+                           source=Source(graph.file),
+                           hint="a size beyond what PyTorch supports, or a disagreement worth reporting") from None
     flops = {key: sum(per_op.values()) for key, per_op in counter.get_flop_counts().items()}
     root = type(model).__name__
     lowered = {step.name: (step, module) for step, module in model._steps}
