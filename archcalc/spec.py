@@ -35,6 +35,8 @@ def name_problem(name: str) -> tuple[str, str] | None:
     XML)."""
     import unicodedata
 
+    if not name.strip():
+        return "a name cannot be empty", "write one"
     if len(name) > MAX_NAME_CHARS:
         return (f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)",
                 "shorten it; see docs/limits.md")
@@ -122,11 +124,20 @@ def line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "tuple", "none"}
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic names the member of a union it tried ('int', 'function-after[...]') in the
+    location; spec authors know fields, not members."""
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+
+
 def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[str, tuple[Any, ...], str | None]:
     """The first pydantic error as (message, location, hint), worded for spec authors."""
     # A typo yields both "unknown field" and "missing field": the unknown one is the cause.
     first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    loc = tuple(first["loc"])
+    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
     where = ".".join(str(part) for part in loc)
     kind = first["type"]
     if kind == "missing":

@@ -175,6 +175,8 @@ def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = M
         raise _yaml_error(err, file) from None
     except yaml.YAMLError as err:
         raise SpecError(f"invalid YAML: {err}", source=Source(file)) from None
+    except RecursionError:  # only without libyaml, whose parser stops at 1,000 levels itself
+        raise SpecError(f"invalid YAML: nested more than {max_depth} levels deep", source=Source(file)) from None
     finally:
         instance.dispose()
 
