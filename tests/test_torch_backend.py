@@ -187,3 +187,38 @@ def test_verify_refuses_more_layers_than_its_limit(tmp_path, cli):
     result = cli("verify", str(spec))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {spec}: 2,001 layers are over the limit of 2,000")
+
+
+ALIASING = """
+name: aliasing
+input: [3, 8, 8]
+layers:
+  - conv2d: {name: a, out: 4, kernel: 3, padding: 1}
+  - dropout: {name: same_tensor, p: 0.5}      # eval: returns its input itself
+  - relu: {name: r1}                          # a's tensor is still read below: must not be overwritten
+  - add: {name: s, inputs: [r1, a]}
+  - flatten: {name: view}                     # a view of s
+  - relu: {name: r2}                          # s is read below: must not be overwritten through the view
+  - sigmoid: {name: g, inputs: s}
+  - global_avg_pool: {name: p, inputs: g}
+  - mul: {name: scaled, inputs: [p, s]}       # C×1×1 first: cannot be done in place
+  - add: {name: out, inputs: [scaled, s]}
+outputs: [out, r2]
+"""
+
+
+@pytest.mark.parametrize("name", ["se_resnet50", "densenet121", "torchvision/mobilenet_v2", "googlenet", "ALIASING",
+                                  *TEST_SPECS])
+def test_in_place_steps_change_no_number(name):
+    """Without autograd the lowered network overwrites dead inputs in place (as torchvision's
+    ReLU(inplace=True) does); the outputs must be exactly those of the out-of-place run."""
+    graph = build_graph(load_spec_text(ALIASING) if name == "ALIASING" else load(name))
+    torch.manual_seed(0)
+    model = to_module(graph).eval()
+    x = torch.randn(2, *graph.node("input").layer.shape)
+    with torch.inference_mode():
+        fast = model(x)
+    assert model._in_place[False], "the spec should offer in-place steps"
+    slow = model(x)  # autograd on: every step out of place
+    for a, b in zip(fast if isinstance(fast, tuple) else (fast,), slow if isinstance(slow, tuple) else (slow,)):
+        assert torch.equal(a, b.detach())

@@ -21,12 +21,9 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 from archcalc import analyze, build_graph, load
+from archcalc.backends.reference import torchvision_model
 from archcalc.backends.torch import to_module
 from archcalc.zoo import zoo_entries
-
-# Constructor arguments that give the model the documented weights ship with.
-KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
-          "inception_v3": {"aux_logits": True, "init_weights": False}}
 
 
 def total_flops(model: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
@@ -38,12 +35,11 @@ def total_flops(model: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, tu
 
 
 def compare(name: str) -> list[str]:
-    tv_name = name.removeprefix("torchvision/")
     graph = build_graph(load(name))
     analysis = analyze(graph)
     with torch.device("meta"):
         ours = to_module(graph)
-        theirs = getattr(torchvision.models, tv_name)(weights=None, **KWARGS.get(tv_name, {}))
+        theirs = torchvision_model(name)
     shape = analysis.input_shape
     problems = []
     ours_params = sum(p.numel() for p in ours.parameters())
@@ -67,10 +63,9 @@ def compare(name: str) -> list[str]:
 
 def compare_numerics(name: str) -> list[str]:
     """Same weights in both models, same input: the same output."""
-    tv_name = name.removeprefix("torchvision/")
     torch.manual_seed(0)
     ours = to_module(name).eval()
-    theirs = getattr(torchvision.models, tv_name)(weights=None, **KWARGS.get(tv_name, {})).eval()
+    theirs = torchvision_model(name).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     x = torch.randn(1, *analyze(build_graph(load(name))).input_shape)
     with torch.no_grad():

@@ -8,6 +8,7 @@ mode the inference outputs are returned (one tensor, or a tuple when there are s
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers.base import TorchModule, TorchOp
 from .plan import Plan, Step, make_plan
+
+
+STEP_LABEL = "archcalc::"
+"""Prefix of the profiler range each layer runs in when a lowered network labels its steps."""
 
 
 class BackendError(ArchcalcError):
@@ -66,26 +71,99 @@ def _classes() -> tuple[type, type]:
             super().__init__()
             self._plan = plan
             self._record: dict[str, Any] | None = None  # a dict here keeps every node's output
+            self._label_steps = False  # True: each node runs in a profiler range named 'archcalc::<layer>'
             self._steps: list[tuple[Step, Any]] = []
             for step in plan.steps:
                 module = build_op(step.op) if step.op.modules else None
                 if module is not None:
                     _attach(self, step, module, Scope)
                 self._steps.append((step, module))
+            self._dead = {training: _last_uses(plan, training) for training in (False, True)}
+            self._in_place = {training: _in_place_steps(plan, self._steps, self._dead[training], training)
+                              for training in (False, True)}
 
         def forward(self, x: Any) -> Any:
             env: dict[str, Any] = {}
-            for step, module in self._steps:
+            keep = self._record is not None
+            # Without autograd, a step may overwrite an input nothing else will read (as torchvision's
+            # ReLU(inplace=True) and 'out += identity' do): fewer allocations, the same numbers.
+            in_place = {} if keep or torch.is_grad_enabled() else self._in_place[self.training]
+            for (step, module), dead in zip(self._steps, self._dead[self.training]):
                 if step.training_only and not self.training:
                     continue
                 args = [env[name] for name in step.inputs]
-                env[step.name] = _apply(torch, step, module, args, x)
-            if self._record is not None:
+                reuse = step.name in in_place
+                if reuse and module is not None:
+                    module = in_place[step.name]
+                if self._label_steps and step.inputs:  # the input step does nothing to time
+                    with torch.profiler.record_function(f"{STEP_LABEL}{step.name}"):
+                        env[step.name] = _apply(torch, step, module, args, x, reuse)
+                else:
+                    env[step.name] = _apply(torch, step, module, args, x, reuse)
+                if not keep:
+                    for name in dead:  # free each intermediate after its last use, as eager code does
+                        del env[name]
+            if keep:
                 self._record.update(env)
             outputs = [env[name] for name in self._plan.outputs if name in env]
             return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     return Scope, LoweredNetwork
+
+
+def _last_uses(plan: Plan, training: bool) -> list[tuple[str, ...]]:
+    """For each step, the results no later step reads (and that are not outputs): what the
+    forward pass can drop after it, in ``train()`` or ``eval()`` mode (training-only steps skipped)."""
+    runs = [step for step in plan.steps if training or not step.training_only]
+    last: dict[str, str] = {}
+    for step in runs:
+        for name in step.inputs:
+            last[name] = step.name
+    dead: dict[str, list[str]] = {}
+    for name, user in last.items():
+        if name not in plan.outputs:
+            dead.setdefault(user, []).append(name)
+    return [tuple(dict.fromkeys(dead.get(step.name, ()))) for step in plan.steps]
+
+
+_FRESH = {"Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
+          "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LocalResponseNorm", "ZeroPad2d", "ConstantPad2d", "ReLU", "ReLU6",
+          "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid", "Softmax"}
+"""torch.nn modules whose output is a new tensor, never their input or a view of it (unlike
+Flatten, a view, or Dropout in eval mode, which returns its input)."""
+
+
+def _fresh(step: Step) -> bool:
+    return step.op.merge in ("add", "mul", "cat") or bool(step.op.modules) and step.op.modules[-1].cls in _FRESH
+
+
+def _in_place_steps(plan: Plan, steps: list[tuple[Step, Any]], dead: list[tuple[str, ...]],
+                    training: bool) -> dict[str, Any]:
+    """Steps that may overwrite their first input when autograd is off: an element-wise module
+    that can work in place (mapped to an in-place twin), or an add / a same-shape mul. Only when
+    that input dies at the step, is not the network's input or an output, and no other tensor can
+    share its memory: it was made fresh and every step that read it makes fresh tensors too."""
+    runs = [(step, module, gone) for (step, module), gone in zip(steps, dead) if training or not step.training_only]
+    producer = {step.name: step for step, _, _ in runs}
+    readers: dict[str, list[Step]] = {}
+    for step, _, _ in runs:
+        for name in dict.fromkeys(step.inputs):
+            readers.setdefault(name, []).append(step)
+    shapes = {row.name: row.output_shape for row in plan.analysis.rows}
+    chosen: dict[str, Any] = {}
+    for step, module, gone in runs:
+        first = step.inputs[0] if step.inputs else None
+        if first is None or first not in gone or step.inputs.count(first) != 1 or not producer[first].inputs:
+            continue
+        if not _fresh(producer[first]) or not all(_fresh(reader) for reader in readers[first]):
+            continue
+        if step.op.merge == "add" or step.op.merge == "mul" and shapes[first] == shapes[step.name]:
+            chosen[step.name] = None
+        elif module is not None and getattr(module, "inplace", None) is False and not any(module.parameters()):
+            twin = copy.copy(module)
+            twin.inplace = True
+            chosen[step.name] = twin
+    return chosen
 
 
 def _attach(root: Any, step: Step, module: Any, scope: type) -> None:
@@ -104,14 +182,17 @@ def _attach(root: Any, step: Step, module: Any, scope: type) -> None:
         ) from None
 
 
-def _apply(torch: Any, step: Step, module: Any, args: list[Any], x: Any) -> Any:
+def _apply(torch: Any, step: Step, module: Any, args: list[Any], x: Any, reuse: bool = False) -> Any:
     merge = step.op.merge
     if merge == "cat":
         return torch.cat(args, dim=1)
     if merge in ("add", "mul"):
         result = args[0]
         for arg in args[1:]:
-            result = result + arg if merge == "add" else result * arg
+            if reuse:
+                result = result.add_(arg) if merge == "add" else result.mul_(arg)
+            else:
+                result = result + arg if merge == "add" else result * arg
         return result
     if module is None:
         return args[0] if args else x

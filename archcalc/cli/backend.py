@@ -1,4 +1,4 @@
-"""Commands of the torch backend: verify, export."""
+"""Commands of the torch backend: verify, export, bench."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_INPUT_ERROR, main
-from .options import load_graph, spec_options, write_output
+from .options import check_writable, flop_choices, load_graph, output_option, spec_options, write_output
 
 
 @main.command()
@@ -62,3 +62,79 @@ def export(spec: str, output: Path, input_shape, sets) -> None:
     write_output(export_source(load_graph(spec, input_shape, sets)), output)
     if str(output) != "-":
         click.echo(f"wrote {output}", err=True)
+
+
+def parse_batches(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    from ..limits import MAX_BATCH
+
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or len(parts) > 16 or not all(part.isascii() and part.isdigit() and len(part) <= 8 for part in parts):
+        raise click.BadParameter(f"'{value[:60]}': expected up to 16 batch sizes such as 256 or 1,32,256")
+    batches = tuple(int(part) for part in parts)
+    if min(batches) < 1 or max(batches) > MAX_BATCH:
+        raise click.BadParameter(f"batch sizes are between 1 and {MAX_BATCH:,}")
+    return batches
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True,
+              help="auto: CUDA when PyTorch sees a GPU, else the CPU.")
+@click.option("--batch", "batches", default="32", show_default=True, callback=parse_batches, metavar="N[,N...]",
+              help="Batch size, or a sweep such as 1,32,256.")
+@click.option("--dtype", type=click.Choice(["fp32", "tf32", "bf16", "fp16"]), default="fp32", show_default=True,
+              help="fp32 (TF32 off), tf32 (TF32 matmuls and convolutions), bf16 or fp16 (the model and input cast).")
+@click.option("--autocast", is_flag=True, help="bf16/fp16 through torch.autocast, weights kept in fp32, instead of a cast.")
+@click.option("--channels-last", is_flag=True, help="Model and input in the channels-last memory format.")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the model (its first call is reported apart).")
+@click.option("--mode", type=click.Choice(["inference", "train"]), default="inference", show_default=True,
+              help="train: one forward, backward and SGD step, counted as 3 × the forward FLOPs.")
+@click.option("--warmup", type=click.IntRange(0, 10_000), default=5, show_default=True, help="Untimed steps first.")
+@click.option("--iters", type=click.IntRange(1, 100_000), default=20, show_default=True, help="Steps per timing.")
+@click.option("--repeat", type=click.IntRange(1, 1_000), default=5, show_default=True,
+              help="Timings; the median and the spread are reported.")
+@click.option("--convention", type=click.Choice(flop_choices()), default="torch", show_default=True,
+              help="What the FLOPs per image count (archcalc summary --conventions lists them).")
+@click.option("--against", type=click.Choice(["torchvision"]),
+              help="Time torchvision's own model too (torchvision/* specs), interleaved, and the ratio.")
+@click.option("--profile", is_flag=True, help="Per-layer forward time (torch.profiler), achieved TFLOP/s and roofline.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.svg",
+              help="Draw a roofline with the runs (and the profiled layers) as SVG (needs matplotlib).")
+@click.option("--remeasure", is_flag=True, help="Measure the device's peak again instead of using the cached figure.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@output_option
+@spec_options
+def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast: bool, channels_last: bool,
+          compile_: bool, mode: str, warmup: int, iters: int, repeat: int, convention: str, against: str | None,
+          profile: bool, plot: Path | None, remeasure: bool, fmt: str, output: Path | None, input_shape, sets) -> None:
+    """Benchmark SPEC lowered to PyTorch: images/s, latency, achieved TFLOP/s against the device's
+    measured peak, memory against archcalc's prediction (needs the torch extra; docs/bench.md).
+
+    Results go to stdout (or -o); progress to stderr."""
+    from ..backends.bench import Settings, roofline_svg, run_benchmark
+    from ..backends.reference import torchvision_model, torchvision_name
+    from ..report.bench_report import render_bench
+    from ..zoo import resolve_spec, zoo_dir
+
+    check_writable(output)
+    check_writable(plot)
+    graph = load_graph(spec, input_shape, sets)
+    reference = None
+    if against == "torchvision":
+        name = _zoo_name(spec, resolve_spec, zoo_dir)
+        torchvision_name(name)
+        reference = lambda: torchvision_model(name)  # noqa: E731
+    settings = Settings(device, batches, dtype, autocast, channels_last, compile_, mode, warmup, iters, repeat,
+                        convention, against, profile, remeasure)
+    report = run_benchmark(spec, graph, settings, lambda message: click.echo(f"bench: {message}", err=True), reference)
+    text = render_bench(report, fmt)
+    if plot is not None:
+        write_output(roofline_svg(report, graph), plot)
+    write_output(text, output)
+
+
+def _zoo_name(spec: str, resolve_spec, zoo_dir) -> str:
+    """The built-in name of SPEC (``torchvision/resnet50``), whether given as a name or a path."""
+    path = resolve_spec(spec).resolve()
+    root = zoo_dir().resolve()
+    return path.relative_to(root).with_suffix("").as_posix() if path.is_relative_to(root) else spec
