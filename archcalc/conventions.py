@@ -37,24 +37,80 @@ class Rounding(str, enum.Enum):
     ERROR = "error"  # CS231n: "invalid hyper-parameters", reject the spec
 
 
+class OpKind(str, enum.Enum):
+    """The PyTorch operation a layer lowers to, as the FLOP counters see it.
+
+    Counters differ in what they see: fvcore traces ATen operations; thop and torchinfo hook
+    ``nn.Module`` classes; ptflops hooks modules *and* patches ``torch.nn.functional``; calflops
+    only patches functions. A module's ``forward`` calls a function (``nn.ReLU`` calls
+    ``F.relu``), so a patched function counts module calls too, except where the module calls
+    something else: ``nn.ReLU6`` runs ``F.hardtanh``, which nobody patches, so ReLU6 is its own
+    kind. Every layer type names its kind (no default: a new type cannot silently drop out of
+    the presets)."""
+
+    INPUT = "input"
+    CONV = "conv"
+    CONV_TRANSPOSE = "conv_transpose"
+    LINEAR = "linear"
+    BATCH_NORM = "batch_norm"
+    LRN = "lrn"
+    RELU = "relu"  # nn.ReLU -> F.relu
+    RELU6 = "relu6"  # nn.ReLU6 -> F.hardtanh
+    LEAKY_RELU = "leaky_relu"
+    ELU = "elu"
+    GELU = "gelu"
+    SILU = "silu"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    HARDSWISH = "hardswish"
+    HARDSIGMOID = "hardsigmoid"
+    SOFTMAX = "softmax"
+    DROPOUT = "dropout"
+    MAX_POOL = "max_pool"
+    AVG_POOL = "avg_pool"
+    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
+    ADAPTIVE_MAX_POOL = "adaptive_max_pool"
+    PAD = "pad"
+    FLATTEN = "flatten"
+    CONCAT = "concat"
+    ADD = "add"
+    MUL = "mul"
+
+
 @dataclass(frozen=True)
 class OpRecord:
     """What a FLOP convention may look at for one layer (batch 1).
 
-    ``macs``, ``bias`` and ``other`` come from the layer's cost rule (see
-    ``archcalc.layers.base.Cost``); ``kind`` is the PyTorch operation family it lowers to.
+    ``macs``, ``output_macs``, ``bias`` and ``other`` come from the layer's cost rule (see
+    ``archcalc.layers.base.Cost``); ``kind`` is the PyTorch operation it lowers to;
+    ``functional`` says that the reference implementation calls it as a function
+    (``F.relu(x)``) rather than through a module, which hook-based counters do not see.
     """
 
-    kind: str
+    kind: OpKind
     macs: int
     bias: int
     other: int
     in_elems: int
     out_elems: int
     trainable_params: int
+    output_macs: int = 0  # MACs counted per output element (thop and torchinfo on transposed convolutions)
+    out_channels: int = 1  # the output's first axis: channels, or features of a vector
+    functional: bool = False
 
 
-_POOLS = ("max_pool", "avg_pool", "adaptive_avg_pool", "adaptive_max_pool")
+_POOLS = {OpKind.MAX_POOL, OpKind.AVG_POOL, OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_MAX_POOL}
+
+# ptflops (pytorch backend): module hooks, and patched torch.nn.functional calls (each counts the
+# input's elements). A module call fires both where its class is hooked and the function its
+# forward calls is patched; a functional call in the reference code fires only the patch.
+_PTFLOPS_HOOKED = {OpKind.RELU, OpKind.RELU6, OpKind.LEAKY_RELU, OpKind.ELU, OpKind.GELU, *_POOLS}
+_PTFLOPS_PATCHED_BY_MODULE = {OpKind.RELU, OpKind.ELU, OpKind.GELU, OpKind.SILU, OpKind.SOFTMAX, *_POOLS}
+_PTFLOPS_PATCHED_FUNCTIONS = _PTFLOPS_PATCHED_BY_MODULE | {OpKind.RELU6}
+# calflops: patched functions only; nn.ReLU6 runs F.hardtanh, which it does not patch.
+_CALFLOPS_PATCHED_BY_MODULE = {OpKind.RELU, OpKind.LEAKY_RELU, OpKind.ELU, OpKind.GELU, OpKind.SILU, OpKind.SOFTMAX,
+                               *_POOLS}
+_CALFLOPS_PATCHED_FUNCTIONS = _CALFLOPS_PATCHED_BY_MODULE | {OpKind.RELU6}
 
 
 @dataclass(frozen=True)
@@ -71,6 +127,33 @@ def _if(condition: bool, value: int) -> int:
     return value if condition else 0
 
 
+def _module(op: OpRecord, kinds: set[OpKind] | frozenset[OpKind], value: int) -> int:
+    """``value`` when the op is of one of ``kinds`` and runs as a module (a hook sees it)."""
+    return value if op.kind in kinds and not op.functional else 0
+
+
+def _thop(op: OpRecord) -> int:
+    """thop's module hooks: BatchNorm 4 per element, average pools their outputs, adaptive average
+    pools inputs and outputs, softmax 3 per element less one per row (exp, sum, divide)."""
+    return (op.output_macs
+            + _module(op, {OpKind.BATCH_NORM}, 4 * op.in_elems)
+            + _module(op, {OpKind.AVG_POOL}, op.out_elems)
+            + _module(op, {OpKind.ADAPTIVE_AVG_POOL}, op.in_elems + op.out_elems)
+            + _module(op, {OpKind.SOFTMAX}, 3 * op.out_elems - op.out_elems // op.out_channels))
+
+
+def _ptflops(op: OpRecord) -> int:
+    patched = _PTFLOPS_PATCHED_FUNCTIONS if op.functional else _PTFLOPS_PATCHED_BY_MODULE
+    sightings = _module(op, _PTFLOPS_HOOKED, 1) + (op.kind in patched)
+    return op.macs + op.bias + _module(op, {OpKind.BATCH_NORM}, 2 * op.in_elems) + sightings * op.in_elems
+
+
+def _calflops(op: OpRecord) -> int:
+    patched = _CALFLOPS_PATCHED_FUNCTIONS if op.functional else _CALFLOPS_PATCHED_BY_MODULE
+    return (2 * op.macs + _if(op.kind == OpKind.CONV, op.bias) + _if(op.kind == OpKind.BATCH_NORM, 2 * op.in_elems)
+            + _if(op.kind in patched, op.in_elems))
+
+
 FLOP_PRESETS: dict[str, FlopPreset] = {
     preset.name: preset
     for preset in (
@@ -83,29 +166,31 @@ FLOP_PRESETS: dict[str, FlopPreset] = {
                    lambda op: 2 * op.macs + op.bias + op.other),
         FlopPreset("fvcore", "flops (MACs)", "MACs + 2 × BatchNorm elements + adaptive-avg-pool input elements "
                    "(fvcore FlopCountAnalysis)",
-                   lambda op: op.macs + _if(op.kind == "bn", 2 * op.in_elems)
-                   + _if(op.kind == "adaptive_avg_pool", op.in_elems)),
-        FlopPreset("torchinfo", "Mult-Adds", "MACs + bias adds + BatchNorm γ/β count per BN layer (torchinfo summary)",
-                   lambda op: op.macs + op.bias + _if(op.kind == "bn", op.trainable_params)),
-        FlopPreset("thop", "MACs", "MACs + 4 × BatchNorm elements + avg-pool outputs + adaptive-avg-pool inputs "
-                   "and outputs; ReLU, max-pool free (thop profile)",
-                   lambda op: op.macs + _if(op.kind == "bn", 4 * op.in_elems) + _if(op.kind == "avg_pool", op.out_elems)
-                   + _if(op.kind == "adaptive_avg_pool", op.in_elems + op.out_elems)),
-        FlopPreset("ptflops", "MACs", "MACs + bias adds + 2 × BatchNorm elements + 2 × ReLU and pooling inputs "
-                   "(ptflops, pytorch backend: module hook and functional patch both fire)",
-                   lambda op: op.macs + op.bias + _if(op.kind == "bn", 2 * op.in_elems)
-                   + _if(op.kind == "relu" or op.kind in _POOLS, 2 * op.in_elems)),
+                   lambda op: op.macs + _if(op.kind == OpKind.BATCH_NORM, 2 * op.in_elems)
+                   + _if(op.kind == OpKind.ADAPTIVE_AVG_POOL, op.in_elems)),
+        FlopPreset("torchinfo", "Mult-Adds", "MACs (per output element) + bias adds + BatchNorm γ/β count per BN "
+                   "layer (torchinfo summary)",
+                   lambda op: op.output_macs + op.bias + _if(op.kind == OpKind.BATCH_NORM, op.trainable_params)),
+        FlopPreset("thop", "MACs", "MACs (per output element) + 4 × BatchNorm elements + avg-pool outputs + "
+                   "adaptive-avg-pool inputs and outputs + softmax; modules only, ReLU and max-pool free (thop profile)",
+                   _thop),
+        FlopPreset("ptflops", "MACs", "MACs + bias adds + 2 × BatchNorm elements + activation and pooling inputs, "
+                   "once per module hook and once per patched function (ptflops, pytorch backend)",
+                   _ptflops),
         FlopPreset("ptflops_aten", "MACs", "MACs + bias adds (ptflops, aten backend)",
                    lambda op: op.macs + op.bias),
-        FlopPreset("calflops", "FLOPs", "2 × MACs + conv bias adds + 2 × BatchNorm elements + ReLU and pooling "
-                   "inputs (calflops)",
-                   lambda op: 2 * op.macs + _if(op.kind == "conv", op.bias) + _if(op.kind == "bn", 2 * op.in_elems)
-                   + _if(op.kind == "relu" or op.kind in _POOLS, op.in_elems)),
+        FlopPreset("calflops", "FLOPs", "2 × MACs + conv bias adds + 2 × BatchNorm elements + inputs of the "
+                   "activations and pools whose function it patches (calflops)",
+                   _calflops),
     )
 }
-"""Every preset reproduces its tool on a network built from torch.nn modules; where a
-model calls an activation or pooling functionally, hook-based tools (thop, ptflops,
-torchinfo) see less than the architecture holds, and no spec can know that."""
+"""Each preset reproduces its tool's integer on every torchvision model with a built-in spec
+and on single-layer probes of every layer type (tests/test_peer_presets.py, against
+tests/fixtures/peer_counts.json from tools/peer_counts.py), with two documented exceptions that
+are the tools' own: ptflops and calflops count LocalResponseNorm's internal tensor operations,
+and calflops computes a transposed convolution's bias with the forward-convolution output size.
+Where the reference model calls an operation functionally, the spec marks the layer
+``functional: true`` and the hook-based presets leave it out, as the tools do."""
 
 class Layout(str, enum.Enum):
     """The order in which a shape is printed. Internally shapes are always C×H×W."""

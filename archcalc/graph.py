@@ -25,7 +25,11 @@ from .limits import MAX_LAYERS, MAX_MODULE_DEPTH
 from .spec import ModuleDef, Spec, check_name, describe_validation_error
 from .yaml_source import LineList, LineMap
 
-_GRAPH_KEYS = ("name", "inputs", "repeat", "training_only", "args")
+_FLAGS = ("training_only", "functional")
+"""Entry keys that mark the layer, or every layer of a module instance: an auxiliary branch used
+in training only; an operation the reference implementation calls as a function (F.relu), which
+hook-based FLOP counters do not see."""
+_GRAPH_KEYS = ("name", "inputs", "repeat", *_FLAGS, "args")
 _SCOPE_SEP = "/"
 
 
@@ -39,6 +43,7 @@ class Node:
     scope: tuple[str, ...]  # enclosing module instances, outermost first
     source: Source
     training_only: bool = False  # an auxiliary branch: counted in parameters, not in inference cost
+    functional: bool = False  # called as a function in the reference implementation (see _FLAGS)
 
     @property
     def type(self) -> str:
@@ -92,6 +97,7 @@ class _PendingNode:
     scope: tuple[str, ...]
     source: Source
     training_only: bool
+    functional: bool = False
 
 
 def _join(scope: str, name: str) -> str:
@@ -106,7 +112,7 @@ class _Expander:
     modules: dict[str, str] = field(default_factory=dict)
     module_args: dict[str, str] = field(default_factory=dict)
     active_modules: list[str] = field(default_factory=list)
-    training_depth: int = 0  # > 0 while expanding an entry marked training_only
+    flag_depth: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_FLAGS, 0))  # > 0: inside a flagged entry
     suffixes: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, base) -> next auto-name suffix
 
     def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
@@ -207,8 +213,9 @@ class _Expander:
             raise self.tag_error(tag, line, full)
         repeat = self.repeat_count(body, env, full)
         inputs = self.input_refs(body, scope, full)
-        training = self.training_flag(body, env, full)
-        self.training_depth += training
+        flags = self.flag_values(body, env, full)
+        for flag in flags:
+            self.flag_depth[flag] += 1
         try:
             if repeat == 1:
                 return self.instance(tag, module, body, full, inputs, env, prev, stack)
@@ -220,13 +227,19 @@ class _Expander:
             self.targets[full] = out
             return out
         finally:
-            self.training_depth -= training
+            for flag in flags:
+                self.flag_depth[flag] -= 1
 
-    def training_flag(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
-        value = self.substituted(body.get("training_only", False), env, body.line_of("training_only"), full)
-        if not isinstance(value, bool):
-            raise self.error(f"training_only must be true or false, got {value!r}", body.line_of("training_only"), full)
-        return int(value)
+    def flag_values(self, body: LineMap, env: Mapping[str, Any], full: str) -> list[str]:
+        """The flags (_FLAGS) the entry sets to true."""
+        chosen = []
+        for flag in _FLAGS:
+            value = self.substituted(body.get(flag, False), env, body.line_of(flag), full)
+            if not isinstance(value, bool):
+                raise self.error(f"{flag} must be true or false, got {short_repr(value)}", body.line_of(flag), full)
+            if value:
+                chosen.append(flag)
+        return chosen
 
     def repeat_count(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
         value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
@@ -267,7 +280,8 @@ class _Expander:
             raise self.error(f"the spec expands to more than {MAX_LAYERS:,} layers (MAX_LAYERS)", body.line, full,
                              hint="check 'repeat' counts; see docs/limits.md")
         self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack,
-                                       self.spec.source(body.line), self.training_depth > 0))
+                                       self.spec.source(body.line), self.flag_depth["training_only"] > 0,
+                                       self.flag_depth["functional"] > 0))
         self.targets[full] = full
         return full
 
@@ -278,7 +292,7 @@ class _Expander:
         try:
             return cls.model_validate(values)
         except ValidationError as err:
-            message, loc, hint = describe_validation_error(err, [*cls.model_fields, *_GRAPH_KEYS[:3]])
+            message, loc, hint = describe_validation_error(err, [*cls.model_fields, *_GRAPH_KEYS[:-1]])
             line = body.line_of(loc[0]) if loc else body.line
             raise self.error(f"{cls.type_name}: {message}", line, full, hint) from None
 
@@ -394,7 +408,8 @@ def build_graph(spec: Spec) -> Graph:
     for pending in expander.nodes:
         _check_arity(pending)
         inputs = tuple(expander.resolve(ref) for ref in pending.inputs)
-        nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source, pending.training_only))
+        nodes.append(Node(pending.name, pending.layer, inputs, pending.scope, pending.source, pending.training_only,
+                          pending.functional))
     ordered = toposort(nodes)
     outputs = _outputs(spec, expander, last)
     check_inference_outputs(ordered, outputs)

@@ -8,7 +8,6 @@ mode the inference outputs are returned (one tensor, or a tuple when there are s
 
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -81,20 +80,29 @@ def _classes() -> tuple[type, type]:
             self._dead = {training: _last_uses(plan, training) for training in (False, True)}
             self._in_place = {training: _in_place_steps(plan, self._steps, self._dead[training], training)
                               for training in (False, True)}
+            self._active_in_place: frozenset[str] = frozenset()
+
+        def _switch_in_place(self, names: frozenset[str]) -> None:
+            """Set ``inplace`` on the element-wise modules of ``names`` (and clear it on the others):
+            the registered modules themselves, so that hooks (FLOP counters) still see each call."""
+            for step, module in self._steps:
+                if module is not None and hasattr(module, "inplace") and not step.op.merge:
+                    module.inplace = step.name in names
+            self._active_in_place = names
 
         def forward(self, x: Any) -> Any:
             env: dict[str, Any] = {}
             keep = self._record is not None
             # Without autograd, a step may overwrite an input nothing else will read (as torchvision's
             # ReLU(inplace=True) and 'out += identity' do): fewer allocations, the same numbers.
-            in_place = {} if keep or torch.is_grad_enabled() else self._in_place[self.training]
+            in_place = frozenset() if keep or torch.is_grad_enabled() else self._in_place[self.training]
+            if in_place is not self._active_in_place:
+                self._switch_in_place(in_place)
             for (step, module), dead in zip(self._steps, self._dead[self.training]):
                 if step.training_only and not self.training:
                     continue
                 args = [env[name] for name in step.inputs]
                 reuse = step.name in in_place
-                if reuse and module is not None:
-                    module = in_place[step.name]
                 if self._label_steps and step.inputs:  # the input step does nothing to time
                     with torch.profiler.record_function(f"{STEP_LABEL}{step.name}"):
                         env[step.name] = _apply(torch, step, module, args, x, reuse)
@@ -138,9 +146,9 @@ def _fresh(step: Step) -> bool:
 
 
 def _in_place_steps(plan: Plan, steps: list[tuple[Step, Any]], dead: list[tuple[str, ...]],
-                    training: bool) -> dict[str, Any]:
+                    training: bool) -> frozenset[str]:
     """Steps that may overwrite their first input when autograd is off: an element-wise module
-    that can work in place (mapped to an in-place twin), or an add / a same-shape mul. Only when
+    that can work in place (one with an ``inplace`` switch), or an add / a same-shape mul. Only when
     that input dies at the step, is not the network's input or an output, and no other tensor can
     share its memory: it was made fresh and every step that read it makes fresh tensors too."""
     runs = [(step, module, gone) for (step, module), gone in zip(steps, dead) if training or not step.training_only]
@@ -150,7 +158,7 @@ def _in_place_steps(plan: Plan, steps: list[tuple[Step, Any]], dead: list[tuple[
         for name in dict.fromkeys(step.inputs):
             readers.setdefault(name, []).append(step)
     shapes = {row.name: row.output_shape for row in plan.analysis.rows}
-    chosen: dict[str, Any] = {}
+    chosen: set[str] = set()
     for step, module, gone in runs:
         first = step.inputs[0] if step.inputs else None
         if first is None or first not in gone or step.inputs.count(first) != 1 or not producer[first].inputs:
@@ -158,12 +166,10 @@ def _in_place_steps(plan: Plan, steps: list[tuple[Step, Any]], dead: list[tuple[
         if not _fresh(producer[first]) or not all(_fresh(reader) for reader in readers[first]):
             continue
         if step.op.merge == "add" or step.op.merge == "mul" and shapes[first] == shapes[step.name]:
-            chosen[step.name] = None
+            chosen.add(step.name)
         elif module is not None and getattr(module, "inplace", None) is False and not any(module.parameters()):
-            twin = copy.copy(module)
-            twin.inplace = True
-            chosen[step.name] = twin
-    return chosen
+            chosen.add(step.name)
+    return frozenset(chosen)
 
 
 def _attach(root: Any, step: Step, module: Any, scope: type) -> None:

@@ -3,7 +3,7 @@
 The 'full' convention counts ``flops_per_element`` ops per element, taking each elementary
 function (max, exp, tanh, erf) as one op: relu max(0, x) = 1; sigmoid 1/(1 + exp(−x)) = 3;
 silu x·sigmoid(x) = 4; and so on, as each class says. Dropout is the identity at inference.
-``op_kind`` 'relu' marks the module family ptflops counts (ReLU, ReLU6, LeakyReLU, ELU).
+``op_kind`` names the PyTorch operation, which the FLOP presets of peer tools tell apart.
 Each class lowers to the ``torch.nn`` module named by ``torch_class``, its fields being
 that module's arguments.
 """
@@ -15,11 +15,11 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from ..conventions import OpKind
 from .base import Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, TorchOp, numel, register, torch_module
 
 
 class _ElementWise(PointWise, ParameterFree, Layer):
-    op_kind = "act"
     flops_per_element: ClassVar[int] = 1
     torch_class: ClassVar[str] = ""
 
@@ -40,7 +40,7 @@ class _ElementWise(PointWise, ParameterFree, Layer):
 class ReLU(_ElementWise):
     """max(0, x)."""
 
-    op_kind = "relu"
+    op_kind = OpKind.RELU
     torch_class = "ReLU"
 
 
@@ -48,7 +48,7 @@ class ReLU(_ElementWise):
 class ReLU6(_ElementWise):
     """min(max(0, x), 6) (MobileNet)."""
 
-    op_kind = "relu"
+    op_kind = OpKind.RELU6
     flops_per_element = 2
     torch_class = "ReLU6"
 
@@ -57,7 +57,7 @@ class ReLU6(_ElementWise):
 class LeakyReLU(_ElementWise):
     """x if x > 0 else slope·x: a multiplication and a select."""
 
-    op_kind = "relu"
+    op_kind = OpKind.LEAKY_RELU
     flops_per_element = 2
     torch_class = "LeakyReLU"
 
@@ -71,7 +71,7 @@ class LeakyReLU(_ElementWise):
 class ELU(_ElementWise):
     """x if x > 0 else alpha·(exp(x) − 1): exp, subtraction, multiplication, select."""
 
-    op_kind = "relu"
+    op_kind = OpKind.ELU
     flops_per_element = 4
     torch_class = "ELU"
 
@@ -82,6 +82,8 @@ class ELU(_ElementWise):
 class Sigmoid(_ElementWise):
     """1 / (1 + exp(−x)): exp, addition, division."""
 
+    op_kind = OpKind.SIGMOID
+
     flops_per_element = 3
     torch_class = "Sigmoid"
 
@@ -90,12 +92,16 @@ class Sigmoid(_ElementWise):
 class Tanh(_ElementWise):
     """Hyperbolic tangent (one elementary function)."""
 
+    op_kind = OpKind.TANH
+
     torch_class = "Tanh"
 
 
 @register("gelu")
 class GELU(_ElementWise):
     """x·Φ(x) = x·(1 + erf(x/√2))/2: division, erf, addition, two multiplications."""
+
+    op_kind = OpKind.GELU
 
     flops_per_element = 5
     torch_class = "GELU"
@@ -105,6 +111,8 @@ class GELU(_ElementWise):
 class SiLU(_ElementWise):
     """x·sigmoid(x): a sigmoid and a multiplication."""
 
+    op_kind = OpKind.SILU
+
     flops_per_element = 4
     torch_class = "SiLU"
 
@@ -112,6 +120,8 @@ class SiLU(_ElementWise):
 @register("hardswish")
 class Hardswish(_ElementWise):
     """x·relu6(x + 3)/6 (MobileNet v3): addition, max, min, multiplication, division."""
+
+    op_kind = OpKind.HARDSWISH
 
     flops_per_element = 5
     torch_class = "Hardswish"
@@ -121,6 +131,8 @@ class Hardswish(_ElementWise):
 class Hardsigmoid(_ElementWise):
     """relu6(x + 3)/6: addition, max, min, division."""
 
+    op_kind = OpKind.HARDSIGMOID
+
     flops_per_element = 4
     torch_class = "Hardsigmoid"
 
@@ -128,6 +140,8 @@ class Hardsigmoid(_ElementWise):
 @register("softmax")
 class Softmax(_ElementWise):
     """Softmax over the channel (or feature) axis: exp, a running sum, a division."""
+
+    op_kind = OpKind.SOFTMAX
 
     flops_per_element = 3
 
@@ -139,7 +153,7 @@ class Softmax(_ElementWise):
 class Dropout(_ElementWise):
     """Zeroes elements with probability ``p`` in training; identity at inference."""
 
-    op_kind = "none"
+    op_kind = OpKind.DROPOUT
     flops_per_element = 0
     torch_class = "Dropout"
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..conventions import Conventions, Layout
+from ..conventions import Conventions, Layout, OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF
@@ -57,6 +57,7 @@ class Cost(NamedTuple):
     macs: int = 0
     bias: int = 0
     other: int = 0
+    output_macs: int | None = None  # MACs counted per output element, where that differs (transposed conv)
 
 
 NO_COST = Cost()
@@ -204,10 +205,9 @@ class Layer(BaseModel):
     type_name: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
-    op_kind: ClassVar[str] = ""
-    """The PyTorch operation family, for reproducing peers' counts: 'conv', 'linear', 'bn',
-    'relu' (ReLU and its module relatives), 'act', 'max_pool', 'avg_pool',
-    'adaptive_avg_pool', 'adaptive_max_pool', 'add', 'mul', 'none'."""
+    op_kind: ClassVar[OpKind]
+    """The PyTorch operation the layer lowers to (see :class:`archcalc.conventions.OpKind`);
+    every registered type sets it, with no default (the registry test checks)."""
     is_view: ClassVar[bool] = False
     """True when the output aliases the input's memory (flatten): no activation memory."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
@@ -39,7 +40,7 @@ class Conv2d(Layer):
     independent convolutions (AlexNet's two GPUs: groups=2; depthwise: groups = C_in).
     """
 
-    op_kind = "conv"
+    op_kind = OpKind.CONV
 
     out: Dim
     kernel: Pair
@@ -122,7 +123,7 @@ class ConvTranspose2d(Layer):
     MACs = H_in·W_in·C_in·(C_out/groups)·kh·kw (as PyTorch's FLOP counter counts them).
     """
 
-    op_kind = "conv"
+    op_kind = OpKind.CONV_TRANSPOSE
 
     out: Dim
     kernel: Pair
@@ -162,8 +163,13 @@ class ConvTranspose2d(Layer):
         return ParamCount(c * (self.out // self.groups) * self.kernel[0] * self.kernel[1] + bias, bias=bias)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        """MACs per input element (what PyTorch, fvcore and ptflops count); ``output_macs`` the same
+        weights seen from each output element, C_in/groups·kh·kw (how thop and torchinfo count)."""
+        c, _, _ = self._check(inputs)
         per_input = (self.out // self.groups) * self.kernel[0] * self.kernel[1]
-        return Cost(macs=numel(inputs[0]) * per_input, bias=numel(output) if self.bias else 0)
+        per_output = (c // self.groups) * self.kernel[0] * self.kernel[1]
+        return Cost(macs=numel(inputs[0]) * per_input, bias=numel(output) if self.bias else 0,
+                    output_macs=numel(output) * per_output)
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         axes = [
@@ -219,7 +225,7 @@ class ConvTranspose2d(Layer):
 class ZeroPad2d(Layer):
     """Zero padding (PyTorch ``nn.ZeroPad2d``; Keras ``ZeroPadding2D``); ``padding`` as for conv2d."""
 
-    op_kind = "none"
+    op_kind = OpKind.PAD
 
     padding: PaddingSpec
 

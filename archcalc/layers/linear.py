@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import Cost, Dim, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, num, register, torch_module
@@ -16,7 +17,7 @@ class Linear(PointWise, Layer):
     Its input is a vector, whose field (set by ``flatten``) is already the whole input map.
     """
 
-    op_kind = "linear"
+    op_kind = OpKind.LINEAR
 
     out: Dim
     bias: bool = True

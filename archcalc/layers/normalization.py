@@ -8,6 +8,7 @@ from pydantic import Field
 
 from .base import (Cost, Dim, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, num, numel,
                    passthrough_explanation, register, torch_module)
+from ..conventions import OpKind
 from ..receptive_field import RF
 
 
@@ -20,7 +21,7 @@ class BatchNorm(PointWise, Layer):
     Full count at inference: a scale and a shift per element (the statistics folded in).
     """
 
-    op_kind = "bn"
+    op_kind = OpKind.BATCH_NORM
 
     eps: float = Field(1e-5, gt=0)
     momentum: float = Field(0.1, ge=0, le=1)
@@ -65,7 +66,7 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
     scale, offset, power and division: 2·size + 3.
     """
 
-    op_kind = "none"
+    op_kind = OpKind.LRN
 
     size: Dim = 5
     alpha: float = 1e-4

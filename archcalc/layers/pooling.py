@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
@@ -82,7 +83,7 @@ class _WindowPool(ParameterFree, Layer):
 class MaxPool2d(_WindowPool):
     """Max pooling (PyTorch ``nn.MaxPool2d``). Full count: kh·kw − 1 comparisons per output."""
 
-    op_kind = "max_pool"
+    op_kind = OpKind.MAX_POOL
 
     dilation: Pair = (1, 1)
 
@@ -108,7 +109,7 @@ class AvgPool2d(_WindowPool):
     Full count: kh·kw − 1 additions and one division per output.
     """
 
-    op_kind = "avg_pool"
+    op_kind = OpKind.AVG_POOL
 
     count_include_pad: bool = True
 
@@ -181,7 +182,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     Full count: per output, its window's additions and one division (window size in all).
     """
 
-    op_kind = "adaptive_avg_pool"
+    op_kind = OpKind.ADAPTIVE_AVG_POOL
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs))
@@ -194,7 +195,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 class AdaptiveMaxPool2d(_AdaptivePool):
     """Max pooling to a fixed output size (PyTorch ``nn.AdaptiveMaxPool2d``); window − 1 comparisons."""
 
-    op_kind = "adaptive_max_pool"
+    op_kind = OpKind.ADAPTIVE_MAX_POOL
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs) - numel(output))
@@ -210,7 +211,7 @@ class GlobalAvgPool(ParameterFree, Layer):
     Full count: H·W − 1 additions and one division per channel. Its field is the union of
     all positions' fields."""
 
-    op_kind = "adaptive_avg_pool"  # what PyTorch runs: AdaptiveAvgPool2d(1)
+    op_kind = OpKind.ADAPTIVE_AVG_POOL  # what PyTorch runs: AdaptiveAvgPool2d(1)
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, _, _ = feature_map(inputs[0])

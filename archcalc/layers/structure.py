@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
@@ -42,7 +43,7 @@ class Input(ParameterFree, Layer):
 
     min_inputs = 0
     max_inputs = 0
-    op_kind = "none"
+    op_kind = OpKind.INPUT
 
     shape: InputShape
 
@@ -75,7 +76,7 @@ class Flatten(ParameterFree, Layer):
     the union over all positions, as for global pooling.
     """
 
-    op_kind = "none"
+    op_kind = OpKind.FLATTEN
     is_view = True
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
@@ -132,7 +133,7 @@ class _Merge(ParameterFree, Layer):
 class Concat(_Merge):
     """Concatenation along channels (Inception, DenseNet); spatial sizes must agree. A copy: no arithmetic."""
 
-    op_kind = "none"
+    op_kind = OpKind.CONCAT
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="cat")
@@ -164,7 +165,7 @@ class Concat(_Merge):
 class Add(_Merge):
     """Element-wise sum (residual connections); all shapes must be equal. n − 1 additions per element."""
 
-    op_kind = "add"
+    op_kind = OpKind.ADD
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="add")
@@ -189,7 +190,7 @@ class Mul(_Merge):
     """Element-wise product, broadcasting a C×1×1 input over H×W: the channel scaling of
     squeeze-and-excitation blocks. One multiplication per output element per extra input."""
 
-    op_kind = "mul"
+    op_kind = OpKind.MUL
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="mul")

@@ -28,4 +28,7 @@ class CostPass(Pass[OpRecord]):
             in_elems=sum(numel(shape) for shape in in_shapes),
             out_elems=numel(out),
             trainable_params=self.earlier["params"][node.name].trainable,
+            output_macs=cost.macs if cost.output_macs is None else cost.output_macs,
+            out_channels=out[0],
+            functional=node.functional,
         )
