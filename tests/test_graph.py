@@ -6,6 +6,7 @@ import pytest
 
 from archcalc import ArchcalcError, build_graph, load, load_spec_text
 from archcalc.layers import layer_types
+from archcalc.conventions import OpKind
 from archcalc.layers.base import RULES, Layer
 from archcalc.zoo import zoo_entries
 from conftest import SPECS, from_text, row_map
@@ -129,6 +130,7 @@ def test_every_registered_type_implements_every_rule():
     for tag, cls in layer_types().items():
         for rule in RULES:
             assert getattr(cls, rule) is not getattr(Layer, rule), f"{tag} does not implement {rule}"
+        assert isinstance(getattr(cls, "op_kind", None), OpKind), f"{tag} names no OpKind"  # no default on Layer
 
 
 def test_zoo_and_test_specs_use_every_layer_type():
