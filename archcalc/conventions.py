@@ -255,6 +255,11 @@ class Conventions:
         ]
 
 
+def effective_kernel(kernel: int, dilation: int = 1) -> int:
+    """The input span of a dilated kernel, d·(k − 1) + 1: the one place this is written."""
+    return dilation * (kernel - 1) + 1
+
+
 @dataclass(frozen=True)
 class WindowAxis:
     """The result of sliding a window along one axis."""
@@ -279,7 +284,7 @@ def window_output(
     stride − 1 pixels, as long as it starts inside the input or its left padding (PyTorch).
     Raises ValueError when no window fits; callers turn that into a located error.
     """
-    span = length + pad_before + pad_after - dilation * (kernel - 1) - 1
+    span = length + pad_before + pad_after - effective_kernel(kernel, dilation)
     if ceil_mode:
         out = (span + stride - 1) // stride + 1
         if (out - 1) * stride >= length + pad_before:
@@ -291,7 +296,7 @@ def window_output(
     if out < 1:
         raise ValueError(
             f"kernel {kernel}"
-            + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
+            + (f" (dilated to {effective_kernel(kernel, dilation)})" if dilation > 1 else "")
             + f" does not fit an input of {length} with padding {pad_before}+{pad_after}"
         )
     return WindowAxis(out, remainder, span)
@@ -304,5 +309,5 @@ def same_padding(length: int, kernel: int, stride: int, dilation: int = 1) -> tu
     after (bottom/right), as both TensorFlow and PyTorch do.
     """
     out = -(-length // stride)
-    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - length, 0)
+    total = max((out - 1) * stride + effective_kernel(kernel, dilation) - length, 0)
     return total // 2, total - total // 2

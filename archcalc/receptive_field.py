@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .conventions import effective_kernel
+
 
 @dataclass(frozen=True)
 class AxisRF:
@@ -40,13 +42,13 @@ class AxisRF:
         return (self.size - 1) / 2 - self.padding
 
     def window(self, kernel: int, stride: int | Fraction, pad_before: int, dilation: int = 1) -> AxisRF:
-        k_eff = dilation * (kernel - 1) + 1
+        k_eff = effective_kernel(kernel, dilation)
         return AxisRF(self.size + (k_eff - 1) * self.jump, self.jump * stride, self.padding + pad_before * self.jump,
                       self.whole)
 
     def transposed(self, kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisRF:
         upsampled = AxisRF(self.size, self.jump / stride, self.padding, self.whole)
-        return upsampled.window(kernel, 1, dilation * (kernel - 1) - pad_before, dilation)
+        return upsampled.window(kernel, 1, effective_kernel(kernel, dilation) - 1 - pad_before, dilation)
 
     def span(self, units: int) -> AxisRF:
         """One unit that sees all ``units`` positions of its input at once (global pooling, flatten)."""

@@ -49,18 +49,10 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-_DEFAULTS = {"padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True, "ceil_mode": False,
-             "count_include_pad": True, "output_padding": (0, 0), "affine": True, "track_running_stats": True,
-             "momentum": 0.1, "eps": 1e-05}
-"""Constructor defaults shared by every torch.nn class archcalc lowers to (left out for
-readability). ``stride`` is not here: pooling's default stride is its kernel."""
-
-
 def _module_source(spec: TorchModule) -> str:
+    """``nn.Conv2d(3, ...)``-style source, constructor defaults left out for readability."""
     args = []
-    for key, value in spec.kwargs:
-        if _DEFAULTS.get(key, object()) == value or (key == "stride" and value == (1, 1) and "Conv" in spec.cls):
-            continue
+    for key, value in spec.explicit():
         if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
             value = value[0]
         args.append(f"{key}={_literal(value)}")

@@ -14,7 +14,7 @@ from ..conventions import Conventions, Layout, Rounding, same_padding
 from ..errors import ArchcalcError, GraphError
 from ..explain import explain
 from ..graph import Graph, build_graph
-from ..layers.base import shape_str
+from ..layers.base import Window, shape_str
 from ..spec import Spec, load_spec, parse_spec, with_overrides
 from ..zoo import resolve_spec
 from .key import ConventionProfile, Key, Question
@@ -268,16 +268,19 @@ class Targets:
         if len(rows) != 1:
             return None
         row = rows[0]
-        layer = self.net.graph.node(row.name).layer
-        inputs = [self.net.rows[name].output_shape for name in row.inputs]
-        if not hasattr(layer, "kernel") or not inputs or len(inputs[0]) != 3:
-            return None
-        depth = inputs[0][0] // getattr(layer, "groups", 1)
-        if depth <= 1 or not row.macs:
+        window = self._window(row)
+        depth = window.depth if window is not None else None
+        if depth is None or depth <= 1 or not row.macs:
             return None
         if quantity == "params":
             return (self._param_value(row) - row.params.bias) // depth + (row.params.bias if self.profile.bias else 0)
         return row.macs // depth
+
+    def _window(self, row: LayerRow) -> Window | None:
+        """The layer's sliding window on its input (its ``window`` rule), or None."""
+        layer = self.net.graph.node(row.name).layer
+        inputs = [self.net.rows[name].output_shape for name in row.inputs]
+        return layer.window(inputs) if inputs and len(inputs[0]) == 3 else None
 
     def _inference(self, rows: list[LayerRow]) -> list[LayerRow]:
         return [r for r in rows if not r.training_only] or rows
@@ -333,7 +336,7 @@ class Targets:
                     extra[node.name] = 0
                     continue
                 widest = max(node.inputs, key=lambda src: self.net.rows[src].rf.h.size)
-                step = self.net.rows[widest].rf.h.jump if hasattr(node.layer, "kernel") else 0
+                step = self.net.rows[widest].rf.h.jump if self._window(self.net.rows[node.name]) else 0
                 extra[node.name] = extra[widest] + step
             cache[id(self.net.main)] = extra
         return int(cache[id(self.net.main)][row.name])
@@ -360,19 +363,18 @@ class Targets:
 
     def _same_padding(self, question: Question, rows: list[LayerRow]) -> Target:
         row = rows[-1]
-        layer = self.net.graph.node(row.name).layer
-        if len(rows) != 1 or not hasattr(layer, "kernel"):
+        window = self._window(row) if len(rows) == 1 else None
+        if window is None:
             raise ArchcalcError(f"question '{question.id}': 'same_padding' needs a convolution or pooling layer")
         in_shape = self.net.rows[row.inputs[0]].output_shape
-        pads = [same_padding(in_shape[1 + i], layer.kernel[i], layer.stride[i], getattr(layer, "dilation", (1, 1))[i])
-                for i in range(2)]
+        pads = [same_padding(in_shape[1 + i], window.kernel[i], window.stride[i], window.dilation[i]) for i in range(2)]
         value = self._padding_value(pads, self.profile.padding)
         other = self._padding_value(pads, "total" if self.profile.padding == "per_side" else "per_side")
         alternatives = [Alternative("total_vs_per_side", other,
                                     f"this key gives the padding {'per side' if self.profile.padding == 'per_side' else 'in total'}")] \
             if other != value else []
-        length, stride = in_shape[1], layer.stride[0]
-        k_eff = getattr(layer, "dilation", (1, 1))[0] * (layer.kernel[0] - 1) + 1
+        length, stride = in_shape[1], window.stride[0]
+        k_eff = window.effective[0]
         formula = (f"'same' keeps ⌈L/s⌉ = ⌈{length}/{stride}⌉ = {-(-length // stride)}: total padding "
                    f"({-(-length // stride)} − 1)·{stride} + {k_eff} − {length} = {sum(pads[0])}, "
                    f"{pads[0][0]} before and {pads[0][1]} after (the extra pixel, if any, after)")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ..conventions import Conventions, Layout, OpKind
+from ..conventions import Conventions, Layout, OpKind, effective_kernel
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF
@@ -70,6 +70,11 @@ class TorchModule:
     cls: str
     kwargs: tuple[tuple[str, Any], ...] = ()
 
+    def explicit(self) -> tuple[tuple[str, Any], ...]:
+        """The arguments that differ from the class's constructor defaults (TORCH_DEFAULTS)."""
+        defaults = TORCH_DEFAULTS.get(self.cls, {})
+        return tuple((key, value) for key, value in self.kwargs if key not in defaults or defaults[key] != value)
+
 
 @dataclass(frozen=True)
 class TorchOp:
@@ -85,9 +90,45 @@ class TorchOp:
     merge: str | None = None
 
 
+TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Conv2d": {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True},
+    "ConvTranspose2d": {"stride": (1, 1), "padding": (0, 0), "output_padding": (0, 0), "dilation": (1, 1),
+                        "groups": 1, "bias": True},
+    "MaxPool2d": {"padding": (0, 0), "dilation": (1, 1), "ceil_mode": False},
+    "AvgPool2d": {"padding": (0, 0), "ceil_mode": False, "count_include_pad": True},
+    "BatchNorm1d": {"eps": 1e-05, "momentum": 0.1, "affine": True, "track_running_stats": True},
+    "BatchNorm2d": {"eps": 1e-05, "momentum": 0.1, "affine": True, "track_running_stats": True},
+    "LocalResponseNorm": {"alpha": 1e-4, "beta": 0.75, "k": 1.0},
+    "Linear": {"bias": True},
+    "LeakyReLU": {"negative_slope": 0.01},
+    "ELU": {"alpha": 1.0},
+    "Dropout": {"p": 0.5},
+    "ConstantPad2d": {},
+}
+"""The constructor defaults of the torch.nn classes the layers lower to, beside the lowering:
+``archcalc export`` leaves out an argument equal to its class's default."""
+
+
 def torch_module(cls: str, **kwargs: Any) -> TorchOp:
     """A TorchOp of a single module."""
     return TorchOp((TorchModule(cls, tuple(kwargs.items())),))
+
+
+@dataclass(frozen=True)
+class Window:
+    """The geometry of a sliding window on its input, as the layer resolves it: what shape,
+    receptive-field, explanation and grading code read instead of a layer's fields."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]  # per side, 'same' resolved for this input
+    dilation: tuple[int, int] = (1, 1)
+    depth: int | None = None  # input channels each output reads (C_in / groups); None for pooling
+
+    @property
+    def effective(self) -> tuple[int, int]:
+        """The kernel's input span per axis, d·(k − 1) + 1."""
+        return (effective_kernel(self.kernel[0], self.dilation[0]), effective_kernel(self.kernel[1], self.dilation[1]))
 
 
 @dataclass
@@ -241,6 +282,10 @@ class Layer(BaseModel):
         """The worked arithmetic, numbers substituted, keyed by quantity: 'output', 'params',
         'macs', 'rf' (what ``archcalc explain`` prints and ``archcalc check`` shows)."""
         raise NotImplementedError
+
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        """The sliding window this layer applies to ``inputs`` (convolutions, pooling), or None."""
+        return None
 
 
 RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op", "explain")

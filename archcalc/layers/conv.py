@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..conventions import OpKind
+from ..conventions import OpKind, effective_kernel
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
+from .base import (Cost, Dim, Layer, Window, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
                    pair_text, per_axis, register, torch_module)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
@@ -64,6 +64,9 @@ class Conv2d(Layer):
     def _pad(self, inputs: Sequence[Shape]):
         _, h, w = feature_map(inputs[0])
         return resolve_padding(self.padding, (h, w), self.kernel, self.stride, self.dilation)
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        return Window(self.kernel, self.stride, self._pad(inputs), self.dilation, self._channels(inputs) // self.groups)
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         per_filter = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
@@ -150,12 +153,17 @@ class ConvTranspose2d(Layer):
         sizes = []
         for axis, length in enumerate((h, w)):
             before, after = self.padding[axis]
-            size = (length - 1) * self.stride[axis] - before - after + self.dilation[axis] * (self.kernel[axis] - 1) \
-                + self.output_padding[axis] + 1
+            size = (length - 1) * self.stride[axis] - before - after \
+                + effective_kernel(self.kernel[axis], self.dilation[axis]) + self.output_padding[axis]
             if size < 1:
                 raise LayerError(f"padding {before}+{after} removes the whole output ({size} pixels)")
             sizes.append(size)
         return (self.out, sizes[0], sizes[1])
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        """The window in the upsampled input (stride 1 there); ``depth``: input channels per output."""
+        c, _, _ = self._check(inputs)
+        return Window(self.kernel, self.stride, self.padding, self.dilation, c // self.groups)
 
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
         c, _, _ = self._check(inputs)

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
+from .base import (Cost, Layer, Window, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
                    pair_text, register, torch_module)
 from .conv import padding_text
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
@@ -40,6 +40,9 @@ class _WindowPool(ParameterFree, Layer):
     def _pad(self, inputs: Sequence[Shape]):
         _, h, w = feature_map(inputs[0])
         return resolve_padding(self.padding, (h, w), self.kernel, self.stride, self._dilation_pair())
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        return Window(self.kernel, self.stride, self._pad(inputs), self._dilation_pair())
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self._dilation_pair())

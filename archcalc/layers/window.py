@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..conventions import Rounding, WindowAxis, same_padding, window_output
+from ..conventions import Rounding, WindowAxis, effective_kernel, same_padding, window_output
 from ..receptive_field import AxisRF
 from ..errors import LayerError
 from ..receptive_field import RF
@@ -60,7 +60,7 @@ def explain_window(hw: tuple[int, int], out_hw: tuple[int, int], kernel, stride,
     parts = []
     for i in range(2):
         text = _formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])
-        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        k_eff = effective_kernel(kernel[i], dilation[i])
         exact = (hw[i] + sum(padding[i]) - k_eff) % stride[i] == 0
         if dilation[i] > 1:
             text = f"k' = {dilation[i]}·({kernel[i]} − 1) + 1 = {k_eff}; " + text
@@ -76,7 +76,7 @@ def explain_window_rf(before: tuple[AxisRF, AxisRF], after: tuple[AxisRF, AxisRF
     parts = []
     for i in range(2):
         b, a = before[i], after[i]
-        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        k_eff = effective_kernel(kernel[i], dilation[i])
         parts.append(
             f"size {num(b.size)} + ({k_eff} − 1)·{num(b.jump)} = {num(a.size)}, "
             f"stride {num(b.jump)}·{stride[i]} = {num(a.jump)}, padding {num(b.padding)} + {padding[i][0]}·{num(b.jump)} = {num(a.padding)}"
@@ -86,7 +86,7 @@ def explain_window_rf(before: tuple[AxisRF, AxisRF], after: tuple[AxisRF, AxisRF
 
 def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
     """The output-size formula with numbers substituted, CS231n style."""
-    k_eff = dilation * (kernel - 1) + 1
+    k_eff = effective_kernel(kernel, dilation)
     pad = f"2·{pads[0]}" if pads[0] == pads[1] else f"{pads[0]} + {pads[1]}"
     value = Fraction(length + pads[0] + pads[1] - k_eff, stride) + 1
     shown = f"{float(value):.4g}" if value.denominator != 1 else str(value)
@@ -137,7 +137,7 @@ def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext)
         unread = axes[i].remainder - padding[i][1]  # the unread tail is padding first, then input
         formulas.append(f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])}")
         formula = f"{formulas[-1]} is not an integer; floor gives {axes[i].size}"
-        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        k_eff = effective_kernel(kernel[i], dilation[i])
         if unread > 0 and k_eff >= stride[i]:  # with k < s, gaps between windows are by design
             parts.append(f"{formula}, so the last {unread} input {lost}{'s' if unread > 1 else ''} "
                          f"{'are' if unread > 1 else 'is'} never read")
