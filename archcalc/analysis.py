@@ -83,9 +83,9 @@ def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, Rul
     """Every pass of the pipeline, in order; returns results by pass key and the context (with
     the warnings and inexact windows the rules noted)."""
     ctx = RuleContext(conventions)
-    results: PassResults = {}
+    results = PassResults()
     for pass_cls in PIPELINE:
-        results[pass_cls.key] = pass_cls(ctx, results).run(graph)
+        setattr(results, pass_cls.key, pass_cls(ctx, results).run(graph))
     return results, ctx
 
 
@@ -119,15 +119,15 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
             type=node.type,
             inputs=node.inputs,
             scope=node.scope,
-            output_shape=results["shape"][node.name],
-            params=results["params"][node.name],
+            output_shape=results.shape[node.name],
+            params=results.params[node.name],
             hparams=node.layer.short(),
             line=node.source.line,
-            ops=results["cost"][node.name],
-            flops=formula(results["cost"][node.name]),
-            activation_elems=results["activations"][node.name],
-            activation_bytes=results["activations"][node.name] * scale,
-            rf=results["rf"][node.name],
+            ops=results.cost[node.name],
+            flops=formula(results.cost[node.name]),
+            activation_elems=results.activations[node.name],
+            activation_bytes=results.activations[node.name] * scale,
+            rf=results.rf[node.name],
             training_only=node.training_only,
             inexact=ctx.inexact.get(node.name, ""),
         )
@@ -136,7 +136,7 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     return Analysis(
         name=graph.name,
         file=graph.file,
-        input_shape=results["shape"]["input"],
+        input_shape=results.shape["input"],
         rows=rows,
         totals=_totals(rows, conventions),
         conventions=conventions,

@@ -85,3 +85,8 @@ class LayerError(ArchcalcError):
 
 class ZooError(ArchcalcError):
     """A spec name that is neither a file nor a built-in spec."""
+
+
+class RuleFailure(Exception):
+    """A layer rule raised something other than an ArchcalcError: a bug in archcalc, reported
+    with the layer it happened at (not an input error, so not an ArchcalcError)."""

@@ -159,3 +159,19 @@ def test_strict_turns_the_warning_into_an_error(cli):
     result = cli("summary", "alexnet", "--input", "3,224,224", "--strict")
     assert result.exit_code == 1
     assert "layer 'conv1': the window does not tile its input: H and W: (224 − 11 + 2·0)/4 + 1 = 54.25" in result.stderr
+
+
+def test_a_bug_in_a_rule_says_where_it_happened(tmp_path, cli, monkeypatch):
+    """An exception from a rule that is not an input error is a bug: the walk names the layer and
+    where it was written (as torch.fx's Interpreter does), and the CLI says it is a bug (exit 70)."""
+    from archcalc.layers.activations import ReLU
+
+    def broken(self, inputs, ctx):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(ReLU, "output_shape", broken)
+    path = write(tmp_path, "layers:\n  - conv2d: {name: c, out: 3, kernel: 1}\n  - relu: {name: r}\n")
+    result = cli("summary", str(path))
+    assert result.exit_code == 70
+    assert f"ShapePass failed at {path}:5: layer 'r' (relu): ZeroDivisionError: division by zero" in result.stderr
+    assert "a bug in archcalc" in result.stderr and "Traceback" not in result.output

@@ -8,15 +8,31 @@ written); a subclass supplies only :meth:`Pass.step`, the math for one node.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
-from ..errors import ArchcalcError
+from ..errors import ArchcalcError, RuleFailure
 from ..graph import Graph, Node
 from ..layers import RuleContext
 
+if TYPE_CHECKING:
+    from ..conventions import OpRecord
+    from ..layers import ParamCount, Shape
+    from ..receptive_field import RF
+
 T = TypeVar("T")
-PassResults = dict[str, dict[str, Any]]
-"""Results of earlier passes: pass key -> node name -> value."""
+
+
+@dataclass
+class PassResults:
+    """What the passes computed, by node name: one field per pass (its ``key``), filled in the
+    pipeline's order, so a pass reads ``self.earlier.shape[name]`` of the passes before it."""
+
+    shape: dict[str, Shape] = field(default_factory=dict)
+    params: dict[str, ParamCount] = field(default_factory=dict)
+    cost: dict[str, OpRecord] = field(default_factory=dict)
+    activations: dict[str, int] = field(default_factory=dict)
+    rf: dict[str, RF] = field(default_factory=dict)
 
 
 class Pass(Generic[T]):
@@ -41,6 +57,9 @@ class Pass(Generic[T]):
                 env[node.name] = self.step(node, [env[name] for name in node.inputs])
             except ArchcalcError as err:
                 raise err.located(node.source, node.name) from None
+            except Exception as err:  # a bug in a rule: say where it happened, as torch.fx's Interpreter does
+                raise RuleFailure(f"{type(self).__name__} failed at {node.source}: layer '{node.name}' "
+                                  f"({node.type}): {type(err).__name__}: {err}") from err
             self._locate_warnings(node, warnings_before)
         return env
 

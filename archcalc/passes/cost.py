@@ -16,7 +16,7 @@ class CostPass(Pass[OpRecord]):
     key = "cost"
 
     def step(self, node: Node, inputs: Sequence[OpRecord]) -> OpRecord:
-        shapes = self.earlier["shape"]
+        shapes = self.earlier.shape
         in_shapes = [shapes[name] for name in node.inputs]
         out = shapes[node.name]
         cost = node.layer.cost(in_shapes, out)
@@ -27,7 +27,7 @@ class CostPass(Pass[OpRecord]):
             other=cost.other,
             in_elems=sum(numel(shape) for shape in in_shapes),
             out_elems=numel(out),
-            trainable_params=self.earlier["params"][node.name].trainable,
+            trainable_params=self.earlier.params[node.name].trainable,
             output_macs=cost.macs if cost.output_macs is None else cost.output_macs,
             out_channels=out[0],
             functional=node.functional,

@@ -15,4 +15,4 @@ class MemoryPass(Pass[int]):
     key = "activations"
 
     def step(self, node: Node, inputs: Sequence[int]) -> int:
-        return 0 if node.layer.is_view else numel(self.earlier["shape"][node.name])
+        return 0 if node.layer.is_view else numel(self.earlier.shape[node.name])

@@ -15,5 +15,5 @@ class ParamPass(Pass[ParamCount]):
     key = "params"
 
     def step(self, node: Node, inputs: Sequence[ParamCount]) -> ParamCount:
-        shapes = self.earlier["shape"]
+        shapes = self.earlier.shape
         return node.layer.params([shapes[name] for name in node.inputs], shapes[node.name])

@@ -17,7 +17,7 @@ class ReceptiveFieldPass(Pass[RF]):
     key = "rf"
 
     def step(self, node: Node, inputs: Sequence[RF]) -> RF:
-        shapes = self.earlier["shape"]
+        shapes = self.earlier.shape
         field = node.layer.receptive_field(inputs, [shapes[name] for name in node.inputs], shapes[node.name], self.ctx)
         for axis in field.axes():
             for value in (axis.size, axis.jump, axis.padding):
