@@ -13,8 +13,10 @@ from .conventions import Layout
 from .errors import ArchcalcError, short_text
 from .graph import Graph
 from .layers import RuleContext
+from .metrics import EXPLAINED, Metric
 
-QUANTITIES = (("output", "output"), ("params", "parameters"), ("macs", "MACs"), ("rf", "receptive field"))
+LABELS = {Metric.OUTPUT_SHAPE: "output", Metric.PARAMS: "parameters", Metric.MACS: "MACs", Metric.RF: "receptive field"}
+"""How ``archcalc explain`` titles each explained metric (EXPLAINED, archcalc.metrics)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class Explanation:
         inputs = ", ".join(self.inputs) or "—"
         head = f"{self.layer} — {self.type} {self.hparams}".rstrip() + f"  ({self.source})"
         lines = [head, f"  {'input:':<17}{inputs}"]
-        lines += [f"  {label + ':':<17}{self.steps[key]}" for key, label in QUANTITIES if key in self.steps]
+        lines += [f"  {LABELS[metric] + ':':<17}{self.steps[metric.value]}" for metric in EXPLAINED
+                  if metric.value in self.steps]
         return "\n".join(lines)
 
 

@@ -14,29 +14,29 @@ def steps(layers: str, name: str, input_shape: str = "[3, 32, 32]", rounding: Ro
 def test_conv_output_size_exact():
     # AlexNet conv1: (227 - 11 + 2*0)/4 + 1 = 55
     s = steps("  - conv2d: {name: c, out: 96, kernel: 11, stride: 4}\n", "c", "[3, 227, 227]")
-    assert s["output"] == "(227 − 11 + 2·0)/4 + 1 = 55 → 96×55×55"
+    assert s["output_shape"] == "(227 − 11 + 2·0)/4 + 1 = 55 → 96×55×55"
 
 
 def test_conv_output_size_stride_does_not_divide():
     # (224 - 11 + 0)/4 + 1 = 54.25: floor 54 (PyTorch), ceil 55
     layer = "  - conv2d: {name: c, out: 96, kernel: 11, stride: 4}\n"
-    assert steps(layer, "c", "[3, 224, 224]")["output"] == "(224 − 11 + 2·0)/4 + 1 = 54.25 → floor 54 → 96×54×54"
-    assert steps(layer, "c", "[3, 224, 224]", Rounding.CEIL)["output"] == \
+    assert steps(layer, "c", "[3, 224, 224]")["output_shape"] == "(224 − 11 + 2·0)/4 + 1 = 54.25 → floor 54 → 96×54×54"
+    assert steps(layer, "c", "[3, 224, 224]", Rounding.CEIL)["output_shape"] == \
         "(224 − 11 + 2·0)/4 + 1 = 54.25 → ceil 55 → 96×55×55"
 
 
 def test_conv_output_size_with_dilation():
     # k' = 2*(3 - 1) + 1 = 5; (32 - 5 + 2*2)/1 + 1 = 32
     s = steps("  - conv2d: {name: c, out: 8, kernel: 3, dilation: 2, padding: 2}\n", "c")
-    assert s["output"] == "k' = 2·(3 − 1) + 1 = 5; (32 − 5 + 2·2)/1 + 1 = 32 → 8×32×32"
+    assert s["output_shape"] == "k' = 2·(3 − 1) + 1 = 5; (32 − 5 + 2·2)/1 + 1 = 32 → 8×32×32"
 
 
 def test_pooling_floor_and_ceil():
     # (6 - 3)/2 + 1 = 2.5: floor 2; ceil_mode 3
     floor = steps("  - max_pool2d: {name: p, kernel: 3, stride: 2}\n", "p", "[4, 6, 6]")
     ceil = steps("  - max_pool2d: {name: p, kernel: 3, stride: 2, ceil_mode: true}\n", "p", "[4, 6, 6]")
-    assert floor["output"].startswith("(6 − 3 + 2·0)/2 + 1 = 2.5 → floor 2 → 4×2×2")
-    assert ceil["output"].startswith("(6 − 3 + 2·0)/2 + 1 = 2.5 → ceil 3 → 4×3×3")
+    assert floor["output_shape"].startswith("(6 − 3 + 2·0)/2 + 1 = 2.5 → floor 2 → 4×2×2")
+    assert ceil["output_shape"].startswith("(6 − 3 + 2·0)/2 + 1 = 2.5 → ceil 3 → 4×3×3")
 
 
 def test_params_with_and_without_bias():

@@ -97,3 +97,22 @@ def test_compare_ratios(cli):
 def test_render_is_a_pure_function_of_the_analysis():
     analysis = zoo("alexnet")
     assert render(analysis, "text", TableOptions()) == render(analysis, "text", TableOptions())
+
+
+def test_one_vocabulary_for_metrics():
+    """Table columns, JSON, grading quantities, explanations and diagram options name each metric
+    the same way (archcalc.metrics)."""
+    from archcalc import build_graph, load
+    from archcalc.explain import explain
+    from archcalc.grading.key import Quantity
+    from archcalc.metrics import EXPLAINED, METRICS, SCALAR, SHOWABLE, Metric, metric_of_quantity
+    from archcalc.report import COLUMNS, to_json_dict
+
+    assert {m.value for m in Metric} <= set(COLUMNS)
+    layer = to_json_dict(zoo("lenet5"))["layers"][1]
+    assert all(METRICS[m].json_key in layer for m in Metric)
+    quantities = set(Quantity.__args__) - {"same_padding"}  # same_padding asks about a layer's input, no metric
+    assert {metric_of_quantity(q) for q in quantities} == set(Metric)
+    assert set(SHOWABLE) | set(SCALAR) <= set(Metric)
+    steps = explain(build_graph(load("lenet5")), zoo("lenet5"), "C1")[0].steps
+    assert set(steps) == {m.value for m in EXPLAINED}

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import main
+from ..metrics import SCALAR, SHOWABLE
 from .options import layout_option, load_graph, parse_list, spec_options, write_output
 
 
@@ -28,14 +29,14 @@ from .options import layout_option, load_graph, parse_list, spec_options, write_
 )
 @click.option(
     "--show",
-    callback=lambda c, p, v: parse_list(v, ("params", "macs", "rf", "memory"), "--show"),
+    callback=lambda c, p, v: parse_list(v, tuple(m.value for m in SHOWABLE), "--show"),
     metavar="A,B",
     help="Extra numbers on each node: params,macs,rf,memory.",
 )
 @click.option("--edge-labels", is_flag=True, help="Label each edge with the shape of the tensor it carries.")
 @click.option(
     "--color-by",
-    type=click.Choice(["params", "macs", "memory"]),
+    type=click.Choice([m.value for m in SCALAR]),
     default=None,
     help="Colour nodes on a sequential scale, with a legend.",
 )

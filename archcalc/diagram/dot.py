@@ -20,13 +20,12 @@ from typing import Any
 from ..analysis import Analysis, LayerRow
 from ..errors import ArchcalcError, Source, short_text
 from ..limits import MAX_DIAGRAM_EDGES, MAX_DIAGRAM_NODES, MAX_LABEL_CHARS
+from ..metrics import METRICS, Metric
 from ..report.columns import Layout, format_shape
 from ..report.rows import DisplayRow, display_rows
 from .colors import DARK_FROM, PALETTE, Scale
 from .dotsyntax import DotWriter, Html, clip, html_text
 
-SHOW = ("params", "macs", "rf", "memory")
-COLOR_BY = ("params", "macs", "memory")
 FONT = "Helvetica,Arial,sans-serif"
 _MERGE_SYMBOL = {"add": "+", "mul": "×"}
 
@@ -42,16 +41,8 @@ class DiagramOptions:
     only: str | None = None  # a name prefix: draw only these layers (a module, a stage)
 
 
-def human(value: float) -> str:
-    """1.2K, 3.4M, 5.6G: compact counts for node labels."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:.1f}{unit}"
-    return f"{value:.0f}"
-
-
 def _metric(row: DisplayRow, key: str) -> int:
-    return {"params": row.params, "macs": row.macs, "memory": row.activation_bytes}[key]
+    return {Metric.PARAMS: row.params, Metric.MACS: row.macs, Metric.MEMORY: row.activation_bytes}[Metric(key)]
 
 
 _ASCII = str.maketrans({"×": "x", "→": "->", "↑": "^"})
@@ -88,8 +79,8 @@ def _label(row: DisplayRow, local: str, options: DiagramOptions) -> Html:
             h, w = row.rf.h.size, row.rf.w.size
             lines.append(_text(f"RF {h}" if h == w else f"RF {h}x{w}"))
         elif _metric(row, key):
-            name = {"params": "params", "macs": "MACs", "memory": "mem"}[key]
-            lines.append(_text(f"{name} {human(_metric(row, key))}{'B' if key == 'memory' else ''}"))
+            info = METRICS[Metric(key)]
+            lines.append(_text(f"{info.label} {info.compact(_metric(row, key))}"))
     return Html("<br/>".join(lines))
 
 
@@ -132,12 +123,14 @@ def _node_attrs(row: DisplayRow, local: str, inputs: list[LayerRow], options: Di
 
 def _legend(dot: DotWriter, scale: Scale, key: str) -> None:
     """One node holding a table of colour swatches and the value range of each."""
-    unit = {"params": "parameters", "macs": "MACs", "memory": "activation bytes"}[key]
+    info = METRICS[Metric(key)]
+    unit = f"{info.header} ({info.unit})"
     cells = []
     for step, color in enumerate(PALETTE):
         low, high = scale.bounds(step)
         font = "#ffffff" if step >= DARK_FROM else "#000000"
-        cells.append(f'<tr><td bgcolor="{color}"><font color="{font}">{human(low)} – {human(high)}</font></td></tr>')
+        cells.append(f'<tr><td bgcolor="{color}"><font color="{font}">{_text(info.compact(low))} – '
+                     f'{_text(info.compact(high))}</font></td></tr>')
     label = Html(f'<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
                  f'<tr><td border="0"><b>{html_text(unit)}</b> (log scale)</td></tr>{"".join(cells)}</table>')
     dot.node("legend", label=label, shape="plaintext", fontsize="10", tooltip="colour scale")

@@ -15,6 +15,7 @@ from ..errors import ArchcalcError, GraphError
 from ..explain import explain
 from ..graph import Graph, build_graph
 from ..layers.base import Window, shape_str
+from ..metrics import Metric
 from ..spec import Spec, load_spec, parse_spec, with_overrides
 from ..zoo import resolve_spec
 from .key import ConventionProfile, Key, Question
@@ -227,7 +228,7 @@ class Targets:
             alternatives.append(Alternative("batch_included", (batch, *value),
                                             "the shape of one example has no batch dimension"))
         steps = self.net.explained(row.name)
-        return Target("shape", value, steps["output"], shape_str(value), alternatives)
+        return Target("shape", value, steps[Metric.OUTPUT_SHAPE], shape_str(value), alternatives)
 
     def _param_value(self, row: LayerRow, bias: bool | None = None, stats: bool | None = None) -> int:
         bias = self.profile.bias if bias is None else bias
@@ -256,7 +257,7 @@ class Targets:
             alternatives.append(Alternative("input_depth_ignored", depthless,
                                             "each filter spans the full input depth (all input channels)"))
         if len(rows) == 1:
-            formula = self.net.explained(rows[0].name)["params"]
+            formula = self.net.explained(rows[0].name)[Metric.PARAMS]
             if rows[0].params.bias and not self.profile.bias:
                 formula += f"; without the {rows[0].params.bias:,} biases (this key): {value:,}"
         else:
@@ -300,7 +301,7 @@ class Targets:
             alternatives.append(Alternative("input_depth_ignored", factor * depthless,
                                             "each output sums over all input channels"))
         if len(rows) == 1:
-            formula = self.net.explained(rows[0].name)["macs"]
+            formula = self.net.explained(rows[0].name)[Metric.MACS]
         else:
             formula = _sum_formula(counted, lambda r: r.macs, macs)
         if factor == 2:
@@ -321,7 +322,7 @@ class Targets:
             alternatives.append(Alternative("rf_k_not_k_minus_1", wrong,
                                             "each layer adds (k − 1)·jump, not k·jump: a 3×3 layer widens the field by 2"))
         display = str(value) if isinstance(value, int) else shape_str(value)
-        return Target("count" if isinstance(value, int) else "shape", value, self.net.explained(row.name)["rf"],
+        return Target("count" if isinstance(value, int) else "shape", value, self.net.explained(row.name)[Metric.RF],
                       display, alternatives)
 
     def _k_instead_of_k_minus_1(self, row: LayerRow) -> int:

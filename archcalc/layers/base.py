@@ -279,8 +279,9 @@ class Layer(BaseModel):
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        """The worked arithmetic, numbers substituted, keyed by quantity: 'output', 'params',
-        'macs', 'rf' (what ``archcalc explain`` prints and ``archcalc check`` shows)."""
+        """The worked arithmetic, numbers substituted, keyed by the explained metrics' values
+        (archcalc.metrics.EXPLAINED: 'output_shape', 'params', 'macs', 'rf'): what ``archcalc
+        explain`` prints and ``archcalc check`` shows."""
         raise NotImplementedError
 
     def window(self, inputs: Sequence[Shape]) -> Window | None:
@@ -311,7 +312,7 @@ def shape_str(shape: Shape) -> str:
 
 def passthrough_explanation(output: Shape, ctx: RuleContext, params: str = "no parameters") -> dict[str, str]:
     """For layers that keep the shape, hold no parameters and pass the field through."""
-    return {"output": f"unchanged: {ctx.shape(output)}", "params": params, "macs": "no multiply-accumulates",
+    return {"output_shape": f"unchanged: {ctx.shape(output)}", "params": params, "macs": "no multiply-accumulates",
             "rf": "unchanged (element-wise)"}
 """The rules every registered layer type must implement (checked by a test)."""
 

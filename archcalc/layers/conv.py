@@ -90,7 +90,7 @@ class Conv2d(Layer):
         macs = self.cost(inputs, output).macs
         pad = self._pad(inputs)
         return {
-            "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, self.dilation)} "
+            "output_shape": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, self.dilation)} "
                       f"→ {ctx.shape(output)}",
             "params": f"{self.out} filters × ({per_filter}{' + 1 bias' if self.bias else ''}) = {num(params)}",
             "macs": f"{self.out}·{output[1]}·{output[2]} outputs × {per_filter} = {num(macs)}",
@@ -199,7 +199,7 @@ class ConvTranspose2d(Layer):
         rf = [f"size {num(a.size)}, stride {num(b.jump)}/{self.stride[i]} = {num(a.jump)}"
               for i, (b, a) in enumerate(zip(fields[0].axes(), field.axes()))]
         return {
-            "output": f"{per_axis(*axes)} → {ctx.shape(output)}",
+            "output_shape": f"{per_axis(*axes)} → {ctx.shape(output)}",
             "params": f"{c} inputs × {per_input}{f' + {self.out} biases' if self.bias else ''} = "
                       f"{num(self.params(inputs, output).trainable)}",
             "macs": f"{c}·{h}·{w} inputs × {per_input} = {num(self.cost(inputs, output).macs)}",
@@ -261,7 +261,7 @@ class ZeroPad2d(Layer):
                 ctx: RuleContext) -> dict[str, str]:
         c, h, w = feature_map(inputs[0])
         (top, bottom), (left, right) = self.padding
-        return {"output": f"{h} + {top} + {bottom} = {output[1]}, {w} + {left} + {right} = {output[2]} → "
+        return {"output_shape": f"{h} + {top} + {bottom} = {output[1]}, {w} + {left} + {right} = {output[2]} → "
                           f"{ctx.shape(output)}",
                 "params": "no parameters", "macs": "no multiply-accumulates",
                 "rf": f"size unchanged; effective padding grows by the top/left padding: {num(field.h.padding)}"}

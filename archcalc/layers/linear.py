@@ -45,7 +45,7 @@ class Linear(PointWise, Layer):
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         n = self._features(inputs)
-        return {"output": f"{self.out} features",
+        return {"output_shape": f"{self.out} features",
                 "params": f"{n} × {self.out}{f' + {self.out} biases' if self.bias else ''} = "
                           f"{num(self.params(inputs, output).trainable)}",
                 "macs": f"{n} × {self.out} = {num(n * self.out)}",

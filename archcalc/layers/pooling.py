@@ -52,7 +52,7 @@ class _WindowPool(ParameterFree, Layer):
         _, h, w = feature_map(inputs[0])
         pad, dilation = self._pad(inputs), self._dilation_pair()
         return {
-            "output": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, dilation)} "
+            "output_shape": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, dilation)} "
                       f"→ {ctx.shape(output)} (channels unchanged)",
             "params": "no parameters",
             "macs": f"no multiply-accumulates (each output reduces {self.kernel[0]}·{self.kernel[1]} values)",
@@ -154,7 +154,7 @@ class _AdaptivePool(ParameterFree, Layer):
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         _, h, w = feature_map(inputs[0])
-        return {"output": f"fixed output {self.output[0]}×{self.output[1]} whatever the {h}×{w} input → "
+        return {"output_shape": f"fixed output {self.output[0]}×{self.output[1]} whatever the {h}×{w} input → "
                           f"{ctx.shape(output)}",
                 "params": "no parameters", "macs": "no multiply-accumulates",
                 "rf": f"windows of about {h}/{self.output[0]} × {w}/{self.output[1]} positions: size "
@@ -234,7 +234,7 @@ class GlobalAvgPool(ParameterFree, Layer):
                 ctx: RuleContext) -> dict[str, str]:
         c, h, w = feature_map(inputs[0])
         before = fields[0]
-        return {"output": f"one value per channel: {c}×1×1", "params": "no parameters",
+        return {"output_shape": f"one value per channel: {c}×1×1", "params": "no parameters",
                 "macs": f"no multiply-accumulates (each output averages {h}·{w} values)",
                 "rf": f"every position: size {num(before.h.size)} + ({h} − 1)·{num(before.h.jump)} = {num(field.h.size)}"
                       + ("" if h == w else f" (H), {num(field.w.size)} (W)")}

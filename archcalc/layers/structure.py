@@ -61,7 +61,7 @@ class Input(ParameterFree, Layer):
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        return {"output": f"the network input, {ctx.shape(output)}", "params": "no parameters",
+        return {"output_shape": f"the network input, {ctx.shape(output)}", "params": "no parameters",
                 "macs": "no multiply-accumulates", "rf": "one pixel: size 1, stride 1, padding 0"}
 
     def short(self) -> str:
@@ -97,7 +97,7 @@ class Flatten(ParameterFree, Layer):
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         product = "·".join(map(str, inputs[0]))
-        return {"output": f"{product} = {num(output[0])} features", "params": "no parameters",
+        return {"output_shape": f"{product} = {num(output[0])} features", "params": "no parameters",
                 "macs": "no multiply-accumulates",
                 "rf": f"every position of the map: size {num(field.h.size)}" + (
                     "" if field.h.size == field.w.size else f"×{num(field.w.size)}")}
@@ -121,7 +121,7 @@ class _Merge(ParameterFree, Layer):
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         sizes = ", ".join(num(f.h.size) for f in fields)
-        return {"output": self._output_text(inputs, output, ctx), "params": "no parameters",
+        return {"output_shape": self._output_text(inputs, output, ctx), "params": "no parameters",
                 "macs": "no multiply-accumulates",
                 "rf": f"the union of the inputs' fields ({sizes}): size {num(field.h.size)}"}
 
