@@ -58,11 +58,28 @@ def test_pooling_output_sizes():
     assert {name: hwc(rows[name].output_shape) for name in POOLS} == POOLS
 
 
+# Table 1's Inception columns: input channels, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
+COLUMNS = {
+    "3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64),
+    "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
+    "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
+    "4e": (528, 256, 160, 320, 32, 128, 128), "5a": (832, 256, 160, 320, 32, 128, 128),
+    "5b": (832, 384, 192, 384, 48, 128, 128),
+}
+
+
+def module_weights(row: str) -> int:
+    """Weights of one Inception module from its Table 1 columns (biases excluded):
+    in·#1×1 + in·#3×3red + 9·#3×3red·#3×3 + in·#5×5red + 25·#5×5red·#5×5 + in·pool proj."""
+    c, n1, r3, n3, r5, n5, pp = COLUMNS[row]
+    return c * n1 + c * r3 + 9 * r3 * n3 + c * r5 + 25 * r5 * n5 + c * pp
+
+
 # ops = multiply-adds of the row's convolutions, in millions. 3a by hand:
 # (192*64 + 192*96 + 9*96*128 + 192*16 + 25*16*32 + 192*32) * 28*28 = 163,328 * 784 = 128,049,152.
 OPS_ERRATA = {
-    "conv1": 118_013_952,  # 7*7*3*64 * 112*112 = 9,408 * 12,544; the printed 34M is not this layer
-    "5a": 51_079_168,  # 1,042,432 weights * 7*7; the printed 54M matches no count of this module
+    "conv1": 7 * 7 * 3 * 64 * 112 * 112,  # 118,013,952; the printed 34M is not this layer
+    "5a": module_weights("5a") * 7 * 7,  # 1,042,432 · 49 = 51,079,168; the printed 54M matches no count
 }
 
 
@@ -87,18 +104,12 @@ def test_3a_ops_by_hand():
 #   linear 1024*1000 = 1,024,000 / 1024 = 1000.0
 PARAMS_REPRODUCED = ("conv2", "3a", "linear")
 # Rows no consistent convention reproduces (weights/1024, weights/1000, with or without
-# biases, floor or round all fail); the true weight counts:
+# biases, floor or round all fail); the true weight counts, from the columns of the same table:
 PARAMS_ERRATA = {
-    "conv1": 9_408,  # 7*7*3*64; printed 2.7K (would be 7*7*... of 55 filters; not this layer)
-    "3b": 388_096,  # 379.0K; printed 380K
-    "4a": 375_552,  # 366.75K; printed 364K
-    "4b": 448_512,  # 438.0K; printed 437K
-    "4c": 509_440,  # 497.5K; printed 463K
-    "4d": 604_672,  # 590.5K; printed 580K
-    "4e": 867_328,  # 847.0K; printed 840K
-    "5a": 1_042_432,  # 1018.0K; printed 1072K
-    "5b": 1_442_816,  # 1409.0K; printed 1388K
+    "conv1": 7 * 7 * 3 * 64,  # 9,408; printed 2.7K (would be 7*7*... of 55 filters; not this layer)
+    **{row: module_weights(row) for row in ("3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")},
 }
+# e.g. 3b: 256·128 + 256·128 + 9·128·192 + 256·32 + 25·32·96 + 256·64 = 388,096 = 379.0K; printed 380K
 
 
 def test_params_rows_reproduced():
