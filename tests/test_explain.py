@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from archcalc import Conventions, Rounding, analyze, build_graph, load_spec_text
+import pytest
+
+from archcalc import Conventions, Rounding, analyze, build_graph, load, load_spec_text
 from archcalc.explain import explain
+from archcalc.layers.base import num, shape_str
+from archcalc.zoo import zoo_entries
 
 
 def steps(layers: str, name: str, input_shape: str = "[3, 32, 32]", rounding: Rounding = Rounding.FLOOR) -> dict:
@@ -72,3 +76,22 @@ def test_cli_explain(cli):
     assert result.exit_code == 1 and "no layer or module named 'conv9'" in result.stderr
     module = cli("explain", "googlenet", "inception_3a").stdout
     assert module.count("inception_3a/") >= 14 and "channels 64 + 128 + 32 + 32 = 256" in module
+
+
+@pytest.mark.parametrize("name", [entry.name for entry in zoo_entries()])
+def test_worked_formulas_reach_the_computed_numbers(name):
+    """Each rule writes its number and its worked text separately; they may not drift apart: on
+    every layer of every built-in spec the text shows the parameters, MACs, output shape and
+    receptive-field size the passes computed."""
+    graph = build_graph(load(name))
+    analysis = analyze(graph)
+    for item, row in zip(explain(graph, analysis), analysis.rows):
+        steps = item.steps
+        if row.params.trainable:
+            assert f"{row.params.trainable:,}" in steps["params"], (row.name, steps["params"])
+        if row.macs:
+            assert f"{row.macs:,}" in steps["macs"], (row.name, steps["macs"])
+        shape = shape_str(row.output_shape) if len(row.output_shape) == 3 else f"{row.output_shape[0]:,}"
+        assert shape in steps["output_shape"] or str(row.output_shape[0]) in steps["output_shape"], row.name
+        if not steps["rf"].startswith("unchanged"):
+            assert num(row.rf.h.size) in steps["rf"], (row.name, steps["rf"])
