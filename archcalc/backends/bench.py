@@ -216,7 +216,6 @@ def measure_peak(torch: Any, device: Any, dtype: str) -> tuple[float, float]:
     a = torch.randn(n, n, device=device).to(torch_dtype)
     b = torch.randn(n, n, device=device).to(torch_dtype)
     tflops = _rate(torch, device, lambda: torch.mm(a, b), 2 * n**3, 0.3) / 1e12
-    del a, b
     count = (2**30 if device.type == "cuda" else 2**27) // 4
     source = torch.empty(count, device=device)
     target = torch.empty_like(source)

@@ -292,6 +292,42 @@ class Layer(BaseModel):
 RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op", "explain")
 
 
+@dataclass(frozen=True)
+class Worked:
+    """A number together with the substituted expression that computes it, built by the same
+    operations, so a rule's count and its worked formula cannot drift apart: ``params`` and
+    ``cost`` read ``.value``, ``explain`` reads ``.text`` (or ``.result()``, with the value)."""
+
+    value: int
+    text: str
+
+    def __mul__(self, other: Worked) -> Worked:
+        """Factors of one product: ``3·11·11``."""
+        return Worked(self.value * other.value, f"{self.text}·{other.text}")
+
+    def times(self, other: Worked) -> Worked:
+        """A count of things times a size: ``96 filters × (3·11·11 + 1 bias)``."""
+        return Worked(self.value * other.value, f"{self.text} × {other.text}")
+
+    def __add__(self, other: Worked) -> Worked:
+        return Worked(self.value + other.value, f"{self.text} + {other.text}")
+
+    def per(self, divisor: int) -> Worked:
+        """Divided exactly (channels per group): ``64/2``."""
+        return Worked(self.value // divisor, f"{self.text}/{divisor}") if divisor != 1 else self
+
+    def paren(self) -> Worked:
+        return Worked(self.value, f"({self.text})")
+
+    def result(self) -> str:
+        return f"{self.text} = {num(self.value)}"
+
+
+def worked(value: int, label: str = "") -> Worked:
+    """A leaf of a worked expression: ``96``, or ``96 filters`` with a label."""
+    return Worked(value, f"{value} {label}" if label else str(value))
+
+
 def num(value: Any) -> str:
     """An exact number for a worked formula: 34,944, 2.5, 1/3."""
     from ..receptive_field import fmt

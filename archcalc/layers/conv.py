@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from ..conventions import OpKind, effective_kernel
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Dim, Layer, Window, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp, feature_map, num, numel,
-                   pair_text, per_axis, register, torch_module)
+from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp,
+                   Window, Worked, feature_map, num, numel, pair_text, per_axis, register, torch_module, worked)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
@@ -68,32 +68,37 @@ class Conv2d(Layer):
     def window(self, inputs: Sequence[Shape]) -> Window:
         return Window(self.kernel, self.stride, self._pad(inputs), self.dilation, self._channels(inputs) // self.groups)
 
+    def _per_filter(self, inputs: Sequence[Shape]) -> Worked:
+        """Weights of one filter, (C_in/groups)·kh·kw: also the MACs of one output element."""
+        return worked(self._channels(inputs)).per(self.groups) * worked(self.kernel[0]) * worked(self.kernel[1])
+
+    def _params(self, inputs: Sequence[Shape]) -> Worked:
+        per_filter = self._per_filter(inputs)
+        return worked(self.out, "filters").times((per_filter + worked(1, "bias") if self.bias else per_filter).paren())
+
+    def _macs(self, inputs: Sequence[Shape], output: Shape) -> Worked:
+        outputs = Worked(numel(output), "·".join(map(str, output)) + " outputs")
+        return outputs.times(self._per_filter(inputs))
+
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
-        per_filter = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
-        bias = self.out if self.bias else 0
-        return ParamCount(self.out * per_filter + bias, bias=bias)
+        return ParamCount(self._params(inputs).value, bias=self.out if self.bias else 0)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         """Each output element: (C_in/groups)·kh·kw multiply-accumulates, plus one bias add."""
-        per_output = self._channels(inputs) // self.groups * self.kernel[0] * self.kernel[1]
-        return Cost(macs=numel(output) * per_output, bias=numel(output) if self.bias else 0)
+        return Cost(macs=self._macs(inputs, output).value, bias=numel(output) if self.bias else 0)
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         return window_rf(fields[0], self.kernel, self.stride, self._pad(inputs), self.dilation)
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        c, h, w = feature_map(inputs[0])
-        kh, kw = self.kernel
-        per_filter = f"{c}/{self.groups}·{kh}·{kw}" if self.groups != 1 else f"{c}·{kh}·{kw}"
-        params = self.params(inputs, output).trainable
-        macs = self.cost(inputs, output).macs
+        _, h, w = feature_map(inputs[0])
         pad = self._pad(inputs)
         return {
             "output_shape": f"{explain_window((h, w), output[1:], self.kernel, self.stride, pad, self.dilation)} "
                       f"→ {ctx.shape(output)}",
-            "params": f"{self.out} filters × ({per_filter}{' + 1 bias' if self.bias else ''}) = {num(params)}",
-            "macs": f"{self.out}·{output[1]}·{output[2]} outputs × {per_filter} = {num(macs)}",
+            "params": self._params(inputs).result(),
+            "macs": self._macs(inputs, output).result(),
             "rf": explain_window_rf(fields[0].axes(), field.axes(), self.kernel, self.stride, pad, self.dilation),
         }
 
@@ -165,18 +170,28 @@ class ConvTranspose2d(Layer):
         c, _, _ = self._check(inputs)
         return Window(self.kernel, self.stride, self.padding, self.dilation, c // self.groups)
 
-    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+    def _per_input(self) -> Worked:
+        """The output patch one input element is multiplied into, (C_out/groups)·kh·kw."""
+        return worked(self.out).per(self.groups) * worked(self.kernel[0]) * worked(self.kernel[1])
+
+    def _params(self, inputs: Sequence[Shape]) -> Worked:
         c, _, _ = self._check(inputs)
-        bias = self.out if self.bias else 0
-        return ParamCount(c * (self.out // self.groups) * self.kernel[0] * self.kernel[1] + bias, bias=bias)
+        weights = worked(c, "inputs").times(self._per_input())
+        return weights + worked(self.out, "biases") if self.bias else weights
+
+    def _macs(self, inputs: Sequence[Shape]) -> Worked:
+        c, h, w = self._check(inputs)
+        return Worked(c * h * w, f"{c}·{h}·{w} inputs").times(self._per_input())
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount(self._params(inputs).value, bias=self.out if self.bias else 0)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         """MACs per input element (what PyTorch, fvcore and ptflops count); ``output_macs`` the same
         weights seen from each output element, C_in/groups·kh·kw (how thop and torchinfo count)."""
         c, _, _ = self._check(inputs)
-        per_input = (self.out // self.groups) * self.kernel[0] * self.kernel[1]
         per_output = (c // self.groups) * self.kernel[0] * self.kernel[1]
-        return Cost(macs=numel(inputs[0]) * per_input, bias=numel(output) if self.bias else 0,
+        return Cost(macs=self._macs(inputs).value, bias=numel(output) if self.bias else 0,
                     output_macs=numel(output) * per_output)
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
@@ -194,15 +209,12 @@ class ConvTranspose2d(Layer):
             before, after = self.padding[i]
             axes.append(f"({length} − 1)·{self.stride[i]} − ({before} + {after}) + {self.dilation[i]}·({self.kernel[i]} − 1)"
                         f" + {self.output_padding[i]} + 1 = {output[1 + i]}")
-        per_input = f"{self.out}/{self.groups}·{self.kernel[0]}·{self.kernel[1]}" if self.groups != 1 \
-            else f"{self.out}·{self.kernel[0]}·{self.kernel[1]}"
         rf = [f"size {num(a.size)}, stride {num(b.jump)}/{self.stride[i]} = {num(a.jump)}"
               for i, (b, a) in enumerate(zip(fields[0].axes(), field.axes()))]
         return {
             "output_shape": f"{per_axis(*axes)} → {ctx.shape(output)}",
-            "params": f"{c} inputs × {per_input}{f' + {self.out} biases' if self.bias else ''} = "
-                      f"{num(self.params(inputs, output).trainable)}",
-            "macs": f"{c}·{h}·{w} inputs × {per_input} = {num(self.cost(inputs, output).macs)}",
+            "params": self._params(inputs).result(),
+            "macs": self._macs(inputs).result(),
             "rf": f"a stride-1 convolution over the input upsampled ×s: {per_axis(*rf)}",
         }
 

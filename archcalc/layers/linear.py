@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import Cost, Dim, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, num, register, torch_module
+from .base import (Cost, Dim, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, Worked, register,
+                   torch_module, worked)
 
 
 @register("linear", "fc", "dense")
@@ -35,20 +36,24 @@ class Linear(PointWise, Layer):
         self._features(inputs)
         return (self.out,)
 
+    def _macs(self, inputs: Sequence[Shape]) -> Worked:
+        return worked(self._features(inputs)).times(worked(self.out))
+
+    def _params(self, inputs: Sequence[Shape]) -> Worked:
+        weights = self._macs(inputs)  # one weight per multiply-accumulate
+        return weights + worked(self.out, "biases") if self.bias else weights
+
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
-        bias = self.out if self.bias else 0
-        return ParamCount(self._features(inputs) * self.out + bias, bias=bias)
+        return ParamCount(self._params(inputs).value, bias=self.out if self.bias else 0)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
-        return Cost(macs=self._features(inputs) * self.out, bias=self.out if self.bias else 0)
+        return Cost(macs=self._macs(inputs).value, bias=self.out if self.bias else 0)
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        n = self._features(inputs)
         return {"output_shape": f"{self.out} features",
-                "params": f"{n} × {self.out}{f' + {self.out} biases' if self.bias else ''} = "
-                          f"{num(self.params(inputs, output).trainable)}",
-                "macs": f"{n} × {self.out} = {num(n * self.out)}",
+                "params": self._params(inputs).result(),
+                "macs": self._macs(inputs).result(),
                 "rf": "unchanged: the vector's field (set by flatten) is already the whole input map"}
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:

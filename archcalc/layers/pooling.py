@@ -12,8 +12,8 @@ from pydantic import Field, model_validator
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, Window, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel,
-                   pair_text, register, torch_module)
+from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, Window, feature_map,
+                   num, numel, pair_text, register, torch_module)
 from .conv import padding_text
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
