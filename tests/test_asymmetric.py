@@ -122,3 +122,13 @@ def test_lrn_full_count():
     """(2·size + 3) ops per element: size squares, size − 1 adds, scale, offset, power, divide."""
     r, _ = rows("lrn: {name: n, size: 3}", "[4, 5, 5]", flops="full")
     assert r["n"].flops == (2 * 3 + 3) * 4 * 5 * 5
+
+
+def test_batch_norm_explanation_without_affine():
+    """It used to read 'γ and β: 2·4 = 0 trainable' when affine was off."""
+    from archcalc.explain import explain
+
+    graph = build_graph(load_spec_text("name: t\ninput: [4, 3, 3]\nlayers:\n  - batch_norm: {name: b, affine: false}\n"))
+    steps = explain(graph, analyze(graph), "b")[0].steps
+    assert steps["params"] == ("γ and β: none (affine: false) trainable; running mean and variance: 2·4 = 8 "
+                               "non-trainable")

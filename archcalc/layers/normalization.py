@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from .base import (Cost, Dim, Layer, ParameterFree, ParamCount, PointWise, RuleContext, Shape, TorchOp, feature_map, num, numel,
-                   passthrough_explanation, register, torch_module)
+from .base import (Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp, Worked,
+                   feature_map, numel, passthrough_explanation, register, torch_module, worked)
 from ..conventions import OpKind
 from ..receptive_field import RF
 
@@ -31,21 +31,27 @@ class BatchNorm(PointWise, Layer):
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         return inputs[0]
 
+    def _counts(self, inputs: Sequence[Shape]) -> tuple[Worked, Worked]:
+        """(γ and β, running mean and variance): two values per channel each, when present."""
+        per_channel = worked(2) * worked(inputs[0][0])
+        absent = Worked(0, "none")
+        return (per_channel if self.affine else absent, per_channel if self.track_running_stats else absent)
+
     def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
-        channels = inputs[0][0]
-        return ParamCount(2 * channels if self.affine else 0, 2 * channels if self.track_running_stats else 0)
+        trainable, statistics = self._counts(inputs)
+        return ParamCount(trainable.value, statistics.value)
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=2 * numel(output))
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        c = inputs[0][0]
-        counts = self.params(inputs, output)
+        trainable, statistics = self._counts(inputs)
         return passthrough_explanation(
             output, ctx,
-            f"γ and β: 2·{c} = {num(counts.trainable)} trainable; running mean and variance: 2·{c} = "
-            f"{num(counts.non_trainable)} non-trainable",
+            f"γ and β: {trainable.result() if self.affine else 'none (affine: false)'} trainable; running mean and "
+            f"variance: {statistics.result() if self.track_running_stats else 'none (track_running_stats: false)'} "
+            "non-trainable",
         )
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
