@@ -132,3 +132,57 @@ def test_batch_norm_explanation_without_affine():
     steps = explain(graph, analyze(graph), "b")[0].steps
     assert steps["params"] == ("γ and β: none (affine: false) trainable; running mean and variance: 2·4 = 8 "
                                "non-trainable")
+
+
+def test_transposed_convolution_non_square_without_bias():
+    r, _ = rows("conv_transpose2d: {name: d, out: 2, kernel: [3, 2], stride: [2, 1], bias: false}", "[3, 4, 5]",
+                flops="torchinfo")
+    d = r["d"]
+    # H: (4 − 1)·2 + 2·1 + 1 = 9 (k' = 3); W: (5 − 1)·1 + 1·1 + 1 = 6 (k' = 2)
+    assert d.output_shape == (2, 9, 6)
+    # params 3 · 2 · 3·2 = 36, no bias; MACs 3·4·5 inputs × 2·3·2 = 720; per output 2·9·6 × 3·3·2 = 1,944
+    assert (d.params.trainable, d.ops.bias, d.ops.macs, d.ops.output_macs) == (36, 0, 720, 1_944)
+    assert d.flops == 1_944  # torchinfo: per output element, and no bias adds
+
+
+@pytest.mark.parametrize("fields, message", [
+    ("kernel: 3, stride: 2, output_padding: 2", "output_padding must be smaller than the stride or the dilation"),
+    ("kernel: 3, padding: same", "'same' padding is not defined for a transposed convolution"),
+    ("kernel: 1, padding: 1", "removes the whole output (0 pixels)"),  # (2 − 1)·1 − 2 + 0 + 1 = 0
+])
+def test_transposed_convolution_refusals(fields, message):
+    with pytest.raises(ArchcalcError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        rows(f"conv_transpose2d: {{name: d, out: 2, {fields}}}", "[1, 2, 2]")
+
+
+def test_transposed_convolution_of_one_pixel():
+    r, _ = rows("conv_transpose2d: {name: d, out: 2, kernel: 1, padding: 0}", "[1, 1, 1]")
+    assert r["d"].output_shape == (2, 1, 1)  # (1 − 1)·1 − 0 + 0 + 1 = 1: the smallest allowed
+
+
+def test_same_padding_with_stride_and_dilation_per_axis():
+    """H: ⌈9/2⌉ = 5 outputs, total padding (5 − 1)·2 + 3 − 9 = 2 → 1 and 1; W: k' = 2·(4 − 1) + 1
+    = 7, 10 outputs, total (10 − 1)·1 + 7 − 10 = 6 → 3 and 3."""
+    r, _ = rows("conv2d: {name: c, out: 1, kernel: [3, 4], stride: [2, 1], dilation: [1, 2], padding: same}",
+                "[1, 9, 10]")
+    assert r["c"].output_shape == (1, 5, 10)
+    assert rf(r["c"]) == ((3, 2, 1), (7, 1, 3))
+
+
+def test_union_span_with_padding():
+    """a: 3×1 with padding 1 sees rows −1..1 (centre 0); b: 2×1 padded after sees rows 0..1
+    (centre ½): the union spans −1..1, 3 pixels."""
+    r, analysis = rows("conv2d: {name: a, out: 1, kernel: [3, 1], padding: [[1, 1], [0, 0]]}\n"
+                       "conv2d: {name: b, out: 1, kernel: [2, 1], padding: [[0, 1], [0, 0]], inputs: input}\n"
+                       "add: {name: s, inputs: [a, b]}", "[1, 8, 4]")
+    assert rf(r["s"])[0] == (3, 1, 1)
+    assert any("centres 0, 0.5); the union spans 3 pixels" in w for w in analysis.warnings)
+
+
+@pytest.mark.parametrize("value, text", [(Fraction(5, 2), "2.5"), (Fraction(7, 8), "0.875"), (Fraction(1, 3), "1/3"),
+                                         (Fraction(1, 5), "1/5"), (Fraction(-3, 4), "-0.75"), (Fraction(6), "6")])
+def test_exact_numbers_for_people(value, text):
+    """Halves, quarters and eighths print as decimals; other fractions stay exact."""
+    from archcalc.receptive_field import fmt
+
+    assert fmt(value) == text

@@ -273,3 +273,23 @@ def test_key_lint(tmp_path, cli):
     assert f"{key}:6: warning: question 'q3': the answer depends on 'flops'" in out
     assert cli("key", "lint", str(EXAMPLES / "alexnet_key.yaml")).exit_code == 0
     assert cli("key", "lint", str(EXAMPLES / "alexnet_key.yaml")).stdout == ""
+
+
+def test_same_padding_questions(tmp_path, cli):
+    """'same' padding TensorFlow's way, per side: conv1 (227, 11×11/4): ⌈227/4⌉ = 57 outputs need
+    (57 − 1)·4 + 11 − 227 = 8 pixels, 4 per side; maxpool1 (55, 3×3/2): ⌈55/2⌉ = 28 outputs need
+    (28 − 1)·2 + 3 − 55 = 2, 1 per side. A ReLU has no window to pad."""
+    key = tmp_path / "key.yaml"
+    key.write_text("title: t\nnetwork: alexnet\nconvention: {padding: per_side}\nquestions:\n"
+                   "  - {id: q1, quantity: same_padding, layer: conv1}\n"
+                   "  - {id: q2, quantity: same_padding, layer: maxpool1}\n")
+    answers = tmp_path / "s.yaml"
+    answers.write_text("q1: 8\nq2: 1\n")
+    report = json.loads(cli("check", str(key), str(answers), "--format", "json").stdout)
+    q1, q2 = report["questions"]
+    assert (q1["expected"], q1["verdict"], q1["mistake"]) == ("4", "wrong", "total_vs_per_side")
+    assert (q2["expected"], q2["verdict"]) == ("1", "correct")
+    assert "(57 − 1)·4 + 11 − 227 = 8, 4 before and 4 after" in q1["formula"]
+    key.write_text(key.read_text().replace("layer: maxpool1", "layer: conv1_relu"))
+    result = cli("check", str(key), str(answers))
+    assert result.exit_code == 1 and "'same_padding' needs a convolution or pooling layer" in result.stderr
