@@ -186,3 +186,23 @@ def test_exact_numbers_for_people(value, text):
     from archcalc.receptive_field import fmt
 
     assert fmt(value) == text
+
+
+def test_unread_pixels_count_padding_first():
+    """H: 10 rows, 3×3/3 with one row of padding after: (10 − 3 + 0 + 1)/3 + 1 = 3.67, floor 3;
+    the windows end 2 pixels short, the padding row first, so 1 input row is never read.
+    W: (10 − 3 + 0 + 0)/3 + 1 = 3.33, floor 3: 1 column unread (no padding). The axes differ in
+    padding, so each is named on its own."""
+    _, analysis = rows("max_pool2d: {name: p, kernel: 3, stride: 3, padding: [[0, 1], [0, 0]]}", "[1, 10, 10]")
+    (warning,) = analysis.warnings
+    assert "H: (10 − 3 + 0 + 1)/3 + 1 = 3.667 is not an integer; floor gives 3, so the last 1 input row is never read" \
+        in warning
+    assert "W: (10 − 3 + 2·0)/3 + 1 = 3.333 is not an integer; floor gives 3, so the last 1 input column is never read" \
+        in warning
+
+
+def test_square_windows_are_warned_once_for_both_axes():
+    _, analysis = rows("max_pool2d: {name: p, kernel: 3, stride: 3}", "[1, 10, 10]")
+    (warning,) = analysis.warnings
+    assert "H and W: (10 − 3 + 2·0)/3 + 1 = 3.333 is not an integer; floor gives 3, so the last 1 input row and " \
+           "column is never read" in warning
