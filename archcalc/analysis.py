@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .conventions import FLOP_PRESETS, Conventions, OpRecord
 from .graph import Graph
 from .layers import ParamCount, RuleContext, Shape
+from .layers.base import numel
 from .passes import PIPELINE, PassResults
 from .receptive_field import RF
 
@@ -31,17 +32,26 @@ class LayerRow:
     training_only: bool
     inexact: str = ""  # the output-size formula that is not an integer (a window that does not tile its input)
 
+    counted_params: int = 0  # under the analysis's parameter convention (torch: trainable; keras: + statistics)
+
     @property
     def macs(self) -> int:
         return self.ops.macs
 
+    @property
+    def buffers(self) -> int:
+        """BatchNorm running mean and variance: buffers to PyTorch, non-trainable params to Keras."""
+        return self.params.non_trainable
+
 
 @dataclass(frozen=True)
 class Totals:
-    params: int
+    params: int  # under the parameter convention (see Conventions.params)
     trainable_params: int
-    non_trainable_params: int
+    non_trainable_params: int  # 0 under torch's convention; BatchNorm statistics under Keras's
     param_bytes: int
+    buffers: int  # BatchNorm running mean and variance, whatever the convention
+    params_inference: int  # the params of the layers used at inference (training-only branches left out)
     macs: int  # inference: training-only layers excluded
     flops: int
     activation_elems: int
@@ -73,6 +83,21 @@ class Analysis:
             object.__setattr__(self, "_row_index", index)
         return index[name]
 
+    def torchinfo_sizes(self) -> dict[str, int]:
+        """The memory estimate torchinfo's summary prints, in bytes: the input; forward/backward
+        pass = 2 × the outputs of the layers that hold parameters (torchinfo's leaf modules with
+        parameters, doubled for gradients); params = the trainable parameters; and their total.
+        At the analysis's dtype and batch; inference layers only, as torchinfo runs eval mode."""
+        value, batch = self.conventions.bytes_per_value, self.conventions.batch
+        counted = [row for row in self.rows if not row.training_only and row.params.trainable]
+        sizes = {
+            "input": numel(self.input_shape) * batch * value,
+            "forward_backward": 2 * sum(row.ops.out_elems for row in counted) * batch * value,
+            "params": self.totals.trainable_params * value,
+        }
+        sizes["total"] = sum(sizes.values())
+        return sizes
+
     def flops_under(self, preset: str, include_training_only: bool = False) -> int:
         """Total under any FLOP preset, whatever the analysis's own convention."""
         formula = FLOP_PRESETS[preset].formula
@@ -92,12 +117,15 @@ def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, Rul
 def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
     inference = [row for row in rows if not row.training_only]
     trainable = sum(row.params.trainable for row in rows)
-    frozen = sum(row.params.non_trainable for row in rows)
+    buffers = sum(row.buffers for row in rows)
+    params, non_trainable = conventions.counted_params(trainable, buffers)
     return Totals(
-        params=trainable + frozen,
+        params=params,
         trainable_params=trainable,
-        non_trainable_params=frozen,
-        param_bytes=(trainable + frozen) * conventions.bytes_per_value,
+        non_trainable_params=non_trainable,
+        param_bytes=params * conventions.bytes_per_value,
+        buffers=buffers,
+        params_inference=sum(row.counted_params for row in inference),
         macs=sum(row.macs for row in inference),
         flops=sum(row.flops for row in inference),
         activation_elems=sum(row.activation_elems for row in inference),
@@ -130,6 +158,8 @@ def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
             rf=results.rf[node.name],
             training_only=node.training_only,
             inexact=ctx.inexact.get(node.name, ""),
+            counted_params=conventions.counted_params(results.params[node.name].trainable,
+                                                      results.params[node.name].non_trainable)[0],
         )
         for node in graph.nodes
     )

@@ -208,6 +208,14 @@ class Layout(str, enum.Enum):
         return "×".join(str(d) for d in dims)
 
 
+PARAM_CONVENTIONS: dict[str, str] = {
+    "torch": "params = torch parameters() (weights, biases, BatchNorm γ/β), as torchinfo counts; BatchNorm "
+             "running mean and variance are buffers, reported on their own",
+    "keras": "params = trainable + non-trainable, as Keras's summary counts: BatchNorm moving mean and variance "
+             "are non-trainable params",
+}
+"""What "Total params" counts: PyTorch's parameters() (the default) or Keras's summary."""
+
 DTYPE_BYTES: dict[str, int] = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
@@ -219,10 +227,13 @@ class Conventions:
     flops: str = "torch"
     dtype: str = "float32"
     batch: int = 1
+    params: str = "torch"
 
     def __post_init__(self) -> None:
         if self.flops not in FLOP_PRESETS:
             raise ValueError(f"unknown FLOP convention {self.flops!r}")
+        if self.params not in PARAM_CONVENTIONS:
+            raise ValueError(f"unknown parameter convention {self.params!r}")
         if self.dtype not in DTYPE_BYTES:
             raise ValueError(f"unknown dtype {self.dtype!r}")
         if self.batch < 1:
@@ -236,6 +247,11 @@ class Conventions:
     def bytes_per_value(self) -> int:
         return DTYPE_BYTES[self.dtype]
 
+    def counted_params(self, trainable: int, statistics: int) -> tuple[int, int]:
+        """(params, non-trainable params) under the parameter convention, from a layer's trainable
+        parameters and BatchNorm running statistics."""
+        return (trainable + statistics, statistics) if self.params == "keras" else (trainable, 0)
+
     def describe(self) -> list[str]:
         """One line per convention, for report headers."""
         size = "floor((L + pad_before + pad_after - dilation*(k-1) - 1)/stride) + 1 (PyTorch); " + {
@@ -245,8 +261,7 @@ class Conventions:
         }[self.rounding]
         return [
             f"output size: {size}",
-            "params: trainable = weights + biases + BatchNorm gamma/beta (torch parameters()); "
-            "non-trainable = BatchNorm running mean/var",
+            f"params ({self.params}): {PARAM_CONVENTIONS[self.params]}",
             "MACs: multiply-accumulates of conv and linear layers, bias excluded, batch 1",
             f"FLOPs ({self.flops}): {self.preset.counts}",
             f"memory: forward activations (every layer output except views such as flatten), "

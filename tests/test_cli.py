@@ -46,7 +46,7 @@ def test_json_schema(cli):
     conv1 = next(layer for layer in data["layers"] if layer["name"] == "conv1")
     assert conv1 == {
         "name": "conv1", "type": "conv2d", "inputs": ["input"], "scope": [], "output_shape": [96, 55, 55],
-        "params": 34_944, "trainable_params": 34_944, "non_trainable_params": 0,
+        "params": 34_944, "trainable_params": 34_944, "non_trainable_params": 0, "buffers": 0,
         "macs": 105_415_200,  # 55*55*96 outputs * 11*11*3 multiply-accumulates each
         "flops": 210_830_400,  # default convention 'torch': 2 * MACs
         "bias_adds": 290_400,  # one per output: 55*55*96

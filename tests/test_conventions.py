@@ -88,8 +88,10 @@ def test_memory_by_hand():
     assert analysis.totals.activation_elems == 1_054
     assert analysis.totals.activation_bytes == 1_054 * 4
     assert tiny(dtype="float16", batch=8).totals.activation_bytes == 1_054 * 8 * 2
-    # parameters: conv 112, bn 8 + 8 running stats, fc 50 -> 178 values
-    assert analysis.totals.param_bytes == 178 * 4
+    # parameters (torch's parameters()): conv 112, bn γ/β 8, fc 50 -> 170 values; the 8 running
+    # statistics are buffers (Keras counts them: 178)
+    assert analysis.totals.param_bytes == 170 * 4
+    assert analysis.totals.buffers == 8
 
 
 def test_unknown_convention_is_rejected():

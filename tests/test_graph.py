@@ -36,8 +36,8 @@ def test_mini_network_by_hand():
     assert rows["head"].params.total == 20 * 10  # no bias
     # trainable: 448 + 136 + 68 + 104 + 528 + 2*(2*2,304 + 2*32) + 340 + 200 = 11,168; running stats 4*32
     assert analysis.totals.trainable_params == 11_168
-    assert analysis.totals.non_trainable_params == 128
-    assert analysis.totals.params == sum(row.params.total for row in analysis.rows)
+    assert analysis.totals.buffers == 128 and analysis.totals.non_trainable_params == 0  # torch's convention
+    assert analysis.totals.params == sum(row.params.trainable for row in analysis.rows)
 
 
 def test_scopes_and_modules():

@@ -19,13 +19,15 @@ ZOO = [entry.name for entry in zoo_entries()]
 @pytest.mark.parametrize("name", ZOO)
 def test_rows_sum_to_totals(name):
     graph = build_graph(load(name))
-    for preset in FLOP_PRESETS:
-        analysis = analyze(graph, Conventions(flops=preset, dtype="float16", batch=3))
+    for preset, params in zip(FLOP_PRESETS, ["torch", "keras"] * len(FLOP_PRESETS)):
+        analysis = analyze(graph, Conventions(flops=preset, dtype="float16", batch=3, params=params))
         rows, totals = analysis.rows, analysis.totals
         inference = [row for row in rows if not row.training_only]
         assert totals.trainable_params == sum(row.params.trainable for row in rows)
-        assert totals.non_trainable_params == sum(row.params.non_trainable for row in rows)
-        assert totals.params == totals.trainable_params + totals.non_trainable_params
+        assert totals.buffers == sum(row.params.non_trainable for row in rows)
+        assert totals.non_trainable_params == (totals.buffers if params == "keras" else 0)
+        assert totals.params == totals.trainable_params + totals.non_trainable_params == sum(r.counted_params for r in rows)
+        assert totals.params_inference == sum(row.counted_params for row in inference)
         assert totals.param_bytes == 2 * totals.params  # float16
         assert totals.macs == sum(row.macs for row in inference)
         assert totals.flops == sum(row.flops for row in inference) == analysis.flops_under(preset)

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from archcalc.report import TableOptions, render
 from archcalc.report.rows import display_rows
 from conftest import zoo
@@ -31,7 +33,7 @@ def test_expanded_modules_get_a_totals_row():
     i = names.index("layer1.0 (total)")
     assert names[i - 1] == "layer1.0/add_relu"  # right after the module's last layer
     total = rows[i]
-    assert total.kind == "total" and total.params == 2 * 36_864 + 2 * 4 * 64  # two 3x3 convs, two BNs (γ, β, mean, var)
+    assert total.kind == "total" and total.params == 2 * 36_864 + 2 * 2 * 64  # two 3x3 convs, two BNs (γ, β)
     # layer rows sum to the network totals; module totals rows are extra
     assert sum(r.params for r in rows if r.kind == "layer") == analysis.totals.params
 
@@ -116,3 +118,49 @@ def test_one_vocabulary_for_metrics():
     assert set(SHOWABLE) | set(SCALAR) <= set(Metric)
     steps = explain(build_graph(load("lenet5")), zoo("lenet5"), "C1")[0].steps
     assert set(steps) == {m.value for m in EXPLAINED}
+
+
+# torchinfo 1.8.0, `summary(torchvision.models.resnet18(), input_size=(1, 3, 224, 224))` and the same
+# for googlenet(aux_logits=False, init_weights=False), torch 2.14.1 + torchvision 0.29.1 (its last lines):
+TORCHINFO = {
+    "torchvision/resnet18": ["Total params:         11,689,512", "Trainable params:     11,689,512",
+                             "Non-trainable params: 0", "Total mult-adds (G):             1.81",
+                             "Input size (MB):                 0.60", "Forward/backward pass size (MB): 39.75",
+                             "Params size (MB):                46.76", "Estimated Total Size (MB):       87.11"],
+    "torchvision/googlenet": ["Total params:         6,624,904", "Total mult-adds (G):             1.50",
+                              "Forward/backward pass size (MB): 51.63", "Params size (MB):                26.50",
+                              "Estimated Total Size (MB):       78.73"],
+}
+
+
+@pytest.mark.parametrize("name", TORCHINFO)
+def test_totals_read_as_torchinfo_prints_them(cli, name):
+    text = cli("summary", name).stdout
+    for line in TORCHINFO[name]:
+        assert line in text, line
+
+
+def test_keras_parameter_convention(cli):
+    """Keras Applications' Xception: 22,910,480 params (seed 004 table), BatchNorm moving mean and
+    variance included as non-trainable."""
+    keras = json.loads(cli("summary", "xception", "--params", "keras", "--format", "json").stdout)["totals"]
+    torch = json.loads(cli("summary", "xception", "--format", "json").stdout)["totals"]
+    assert keras["params"] == 22_910_480
+    # the same network; only where the statistics are counted differs
+    assert keras["non_trainable_params"] == keras["buffers"] == torch["buffers"] > 0
+    assert torch["params"] == torch["trainable_params"] == keras["params"] - keras["buffers"]
+    assert torch["non_trainable_params"] == 0
+    text = cli("summary", "xception", "--params", "keras").stdout
+    assert "Total params:         22,910,480" in text and f"Non-trainable params: {keras['buffers']:,}" in text
+    assert f"Buffers:              {torch['buffers']:,}" in cli("summary", "xception").stdout
+
+
+def test_parameters_at_inference(cli):
+    """GoogLeNet with its two auxiliary classifiers (training only). Each: a 1×1 conv to 128
+    channels (from 512 at 4a, 528 at 4d), fc 4·4·128 → 1024, fc 1024 → 1000, with biases:
+    aux1 = 512·128 + 128 + 2048·1024 + 1024 + 1024·1000 + 1000 = 3,188,840; aux2 = 3,190,888."""
+    text = cli("summary", "googlenet").stdout
+    total = 13_378_280  # tests/test_torch_backend.py: PyTorch's count of the lowered network
+    aux = (512 * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000) + (528 * 128 + 128 + 2048 * 1024 + 1024
+                                                                          + 1024 * 1000 + 1000)
+    assert f"Total params:         {total:,}" in text and f"Params at inference:  {total - aux:,}" in text  # 6,998,552

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from archcalc import Conventions, analyze, build_graph, load
 from conftest import row_map, zoo
 
 # Published parameter counts. torchvision: *_Weights.IMAGENET1K_V1.meta["num_params"] (trainable
@@ -35,7 +36,10 @@ def test_torchvision_num_params_and_ops(name):
 
 @pytest.mark.parametrize("name", KERAS_TOTAL)
 def test_keras_applications_totals(name):
-    assert zoo(name).totals.params == KERAS_TOTAL[name]
+    """--params keras reproduces Keras's "Total params" (BatchNorm moving statistics included)."""
+    keras = analyze(build_graph(load(name)), Conventions(params="keras")).totals
+    assert keras.params == KERAS_TOTAL[name]
+    assert keras.params == keras.trainable_params + keras.non_trainable_params == zoo(name).totals.params + keras.buffers
 
 
 def test_densenet121_paper_equals_torchvision():
@@ -135,11 +139,12 @@ def test_keras_cifar_resnets_seed_004():
     # v1: conv 3*3*3*16+16 = 448; block1 2 x (3*3*16*16+16 = 2,320) + 2 BN (2*16 trainable);
     # block2 3*3*16*32+32 = 4,640, 3*3*32*32+32 = 9,248, projection 16*32+32 = 544, 2 BN (2*32);
     # Dense 32*32*32*10 + 10 = 327,690. Trainable 347,402; BN moving stats 2*16*2 + 2*32*2 = 192.
-    v1 = zoo("resnet_cifar_v1").totals
+    v1 = analyze(build_graph(load("resnet_cifar_v1")), Conventions(params="keras")).totals
     assert (v1.trainable_params, v1.non_trainable_params, v1.params) == (347_402, 192, 347_594)
+    assert zoo("resnet_cifar_v1").totals.params == 347_402  # torch's convention: parameters() only
     # v2 adds a BN before block 1's first conv and a final BN(32); its BNs sit on 16, 16, 16, 32, 32 channels:
     # trainable 448 + 2,320*2 + 4,640 + 9,248 + 544 + 327,690 + 2*(16+16+16+32+32) = 347,434.
-    v2 = zoo("resnet_cifar_v2").totals
+    v2 = analyze(build_graph(load("resnet_cifar_v2")), Conventions(params="keras")).totals
     assert (v2.trainable_params, v2.non_trainable_params) == (347_434, 224)
 
 

@@ -94,7 +94,7 @@ def verify(graph: Graph, analysis: Analysis | None = None) -> Verification:
         problems += [Mismatch(row.name, what, ours, theirs) for what, ours, theirs in checks if ours != theirs]
     total_trainable, total_statistics = _counts(model)
     totals = [("total trainable params", analysis.totals.trainable_params, total_trainable),
-              ("total BN statistics", analysis.totals.non_trainable_params, total_statistics),
+              ("total BN statistics", analysis.totals.buffers, total_statistics),
               ("total MACs (all branches)", analysis.totals.macs_with_training_only,
                _per_input(flops.get("Global", 0)))]
     problems += [Mismatch("(network)", what, ours, theirs) for what, ours, theirs in totals if ours != theirs]

@@ -118,15 +118,21 @@ def analysis_options(command: Any) -> Any:
         click.option(
             "--batch", type=click.IntRange(min=1, max=MAX_BATCH), default=1, show_default=True, help="Batch size for memory."
         ),
+        click.option(
+            "--params", "params_convention", type=click.Choice(["torch", "keras"]), default="torch", show_default=True,
+            help="What 'Total params' counts: torch's parameters() (BatchNorm statistics shown apart as buffers), "
+                 "or Keras's summary (statistics as non-trainable params).",
+        ),
     ]
 
     @functools.wraps(command)
-    def with_conventions(*args: Any, strict: bool, convention: str, dtype: str, batch: int, **kwargs: Any) -> Any:
-        """The command receives one ``conventions`` object built from the four options."""
+    def with_conventions(*args: Any, strict: bool, convention: str, dtype: str, batch: int, params_convention: str,
+                         **kwargs: Any) -> Any:
+        """The command receives one ``conventions`` object built from the options."""
         from ..conventions import Conventions, Rounding
 
         rounding = Rounding.ERROR if strict else Rounding.FLOOR
-        conventions = Conventions(rounding=rounding, flops=convention, dtype=dtype, batch=batch)
+        conventions = Conventions(rounding=rounding, flops=convention, dtype=dtype, batch=batch, params=params_convention)
         return command(*args, conventions=conventions, **kwargs)
 
     for option in reversed(options):

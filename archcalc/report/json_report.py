@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
-from ..conventions import Rounding
+from ..conventions import PARAM_CONVENTIONS, Rounding
 from ..receptive_field import to_number
 
 SCHEMA = "archcalc.summary/1"
@@ -32,9 +32,10 @@ def _layer(row: LayerRow) -> dict[str, Any]:
         "inputs": list(row.inputs),
         "scope": list(row.scope),
         "output_shape": list(row.output_shape),
-        "params": row.params.total,
+        "params": row.counted_params,
         "trainable_params": row.params.trainable,
-        "non_trainable_params": row.params.non_trainable,
+        "non_trainable_params": row.counted_params - row.params.trainable,
+        "buffers": row.buffers,
         "macs": row.macs,
         "flops": row.flops,
         "bias_adds": row.ops.bias,
@@ -56,7 +57,7 @@ def _modules(analysis: Analysis) -> dict[str, dict[str, Any]]:
     for row in analysis.rows:
         for path in row.scope:
             entry = totals[path]
-            entry["params"] += row.params.total
+            entry["params"] += row.counted_params
             if not row.training_only:
                 entry["macs"] += row.macs
                 entry["flops"] += row.flops
@@ -74,7 +75,8 @@ def to_json_dict(analysis: Analysis) -> dict[str, Any]:
         "convention": conventions.flops,
         "conventions": {
             "output_size": "floor" if conventions.rounding is Rounding.FLOOR else "exact",
-            "params": "trainable = torch parameters(); non_trainable = BatchNorm running mean/var",
+            "params": conventions.params,
+            "params_counted": PARAM_CONVENTIONS[conventions.params],
             "flops": conventions.flops,
             "dtype": conventions.dtype,
             "batch": conventions.batch,
@@ -88,6 +90,8 @@ def to_json_dict(analysis: Analysis) -> dict[str, Any]:
             "trainable_params": t.trainable_params,
             "non_trainable_params": t.non_trainable_params,
             "param_bytes": t.param_bytes,
+            "buffers": t.buffers,
+            "params_inference": t.params_inference,
             "macs": t.macs,
             "flops": t.flops,
             "activation_elems": t.activation_elems,

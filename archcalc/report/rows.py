@@ -26,7 +26,7 @@ class DisplayRow:
 
 
 def _layer(row: LayerRow) -> DisplayRow:
-    return DisplayRow(row.name, row.type, row.hparams, row.output_shape, row.params.total, row.macs, row.flops,
+    return DisplayRow(row.name, row.type, row.hparams, row.output_shape, row.counted_params, row.macs, row.flops,
                       row.activation_bytes, row.rf, row.training_only, "layer")
 
 
@@ -39,7 +39,7 @@ def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -
         type=analysis.modules.get(path, "module"),
         hparams=analysis.module_args.get(path, ""),
         output_shape=last.output_shape,
-        params=sum(row.params.total for row in rows),
+        params=sum(row.counted_params for row in rows),
         macs=sum(row.macs for row in counted),
         flops=sum(row.flops for row in counted),
         activation_bytes=sum(row.activation_bytes for row in counted),

@@ -50,7 +50,15 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
     lines = [
         f"Total params:         {t.params:,}  ({format_bytes(t.param_bytes)} as {c.dtype})",
         f"Trainable params:     {t.trainable_params:,}",
-        f"Non-trainable params: {t.non_trainable_params:,}",
+        f"Non-trainable params: {t.non_trainable_params:,}"
+        + ("  (BatchNorm moving mean and variance, as Keras counts)" if t.non_trainable_params else ""),
+    ]
+    if t.buffers and c.params == "torch":
+        lines.append(f"Buffers:              {t.buffers:,}  (BatchNorm running mean and variance; --params keras "
+                     "counts them as non-trainable params)")
+    if t.params_inference != t.params:
+        lines.append(f"Params at inference:  {t.params_inference:,}  (without the training-only{TRAINING_MARK} layers)")
+    lines += [
         f"MACs:                 {t.macs:,}",
         f"{'FLOPs (' + c.flops + '):':<22}{t.flops:,}",
         f"Activations:          {format_bytes(t.activation_bytes)}  ({t.activation_elems:,} values per input)",
@@ -60,8 +68,20 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
             f"With training-only{TRAINING_MARK} layers: MACs {t.macs_with_training_only:,}, "
             f"FLOPs {t.flops_with_training_only:,} (the totals above are inference only)"
         )
+    lines += _torchinfo_block(analysis)
     lines += [f"Shapes are {layout.label}, batch axis omitted.", "Conventions:"]
     return lines + [f"  {line}" for line in c.describe()]
+
+
+def _torchinfo_block(analysis: Analysis) -> list[str]:
+    """torchinfo's closing lines, as it would print them for this network (MB = 10^6 bytes, its unit)."""
+    sizes = analysis.torchinfo_sizes()
+    mult_adds = analysis.flops_under("torchinfo")
+    unit, scale = next((u, s) for u, s in (("T", 1e12), ("G", 1e9), ("M", 1e6)) if mult_adds >= s or u == "M")
+    rows = [(f"Total mult-adds ({unit})", mult_adds / scale),
+            ("Input size (MB)", sizes["input"] / 1e6), ("Forward/backward pass size (MB)", sizes["forward_backward"] / 1e6),
+            ("Params size (MB)", sizes["params"] / 1e6), ("Estimated Total Size (MB)", sizes["total"] / 1e6)]
+    return ["As torchinfo reports it (MB = 10^6 bytes):"] + [f"  {label + ':':<33}{value:.2f}" for label, value in rows]
 
 
 def _title(analysis: Analysis, layout: Layout) -> str:
