@@ -143,11 +143,50 @@ def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[
     if kind == "missing":
         return f"missing required field '{where}'", loc[:-1], None
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(fields)}"
-        return f"unknown field '{where}'", loc, hint
-    message = first["msg"].removeprefix("Value error, ")
+        return f"unknown field '{where}'", loc, _field_hint(str(loc[-1]), fields)
+    message = _MESSAGES.get(kind) or first["msg"].removeprefix("Value error, ")
+    if kind in ("literal_error", "enum"):
+        message = "expected one of " + first.get("ctx", {}).get("expected", "the listed values").replace("'", "")
+    elif kind in _BOUNDS:
+        message = _BOUNDS[kind].format(**{k: v for k, v in first.get("ctx", {}).items()})
     return f"field '{where}': {message} (got {short_repr(first.get('input'))})", loc, None
+
+
+_MESSAGES = {
+    "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+    "int_type": "expected an integer", "int_parsing": "expected an integer", "int_from_float": "expected an integer",
+    "float_type": "expected a number", "float_parsing": "expected a number", "finite_number": "expected a finite number",
+    "string_type": "expected text", "list_type": "expected a list", "tuple_type": "expected a list",
+    "dict_type": "expected a mapping", "model_type": "expected a mapping", "too_short": "too few entries",
+    "too_long": "too many entries",
+}
+"""pydantic's error types in archcalc's words ("Input should be a valid boolean" is pydantic's)."""
+
+_BOUNDS = {"greater_than": "must be more than {gt}", "greater_than_equal": "must be at least {ge}",
+           "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}"}
+
+FIELD_SYNONYMS = {
+    "filters": "out", "out_channels": "out", "units": "out", "out_features": "out", "kernel_size": "kernel",
+    "pool_size": "kernel", "strides": "stride", "dilation_rate": "dilation", "use_bias": "bias", "rate": "p",
+    "epsilon": "eps", "output_size": "output",
+}
+"""Field names of PyTorch's and Keras's constructors, and what archcalc calls them."""
+
+NOT_FIELDS = {
+    "in_channels": "archcalc reads the input channels from the layer above",
+    "num_features": "archcalc reads the channels from the layer above",
+    "in_features": "archcalc reads the features from the layer above",
+    "activation": "write the activation as its own layer below, e.g. '- relu'",
+}
+
+
+def _field_hint(name: str, fields: list[str]) -> str:
+    if name in FIELD_SYNONYMS:
+        return f"archcalc calls it '{FIELD_SYNONYMS[name]}'"
+    if name in NOT_FIELDS:
+        return NOT_FIELDS[name]
+    close = difflib.get_close_matches(name, fields, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(fields)}"
 
 
 def parse_spec(raw: Any, file: str) -> Spec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -175,3 +176,31 @@ def test_a_bug_in_a_rule_says_where_it_happened(tmp_path, cli, monkeypatch):
     assert result.exit_code == 70
     assert f"ShapePass failed at {path}:5: layer 'r' (relu): ZeroDivisionError: division by zero" in result.stderr
     assert "a bug in archcalc" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("fields, hint", [
+    ("{filters: 8, kernel: 3}", "archcalc calls it 'out'"),
+    ("{out: 8, kernel_size: 3}", "archcalc calls it 'kernel'"),
+    ("{out: 8, kernel: 3, strides: 2}", "archcalc calls it 'stride'"),
+    ("{out: 8, kernel: 3, activation: relu}", "write the activation as its own layer below"),
+    ("{out: 8, kernel: 3, in_channels: 3}", "archcalc reads the input channels from the layer above"),
+])
+def test_torch_and_keras_field_names_get_a_mapping_hint(tmp_path, cli, fields, hint):
+    result = cli("summary", str(write(tmp_path, f"layers:\n  - conv2d: {fields}\n")))
+    assert result.exit_code == 1 and f"hint: {hint}" in result.stderr
+
+
+def test_messages_are_archcalcs_own_words(tmp_path, cli):
+    for fields, expected in (("{out: 8, kernel: 3, bias: 1}", "field 'bias': expected true or false (got 1)"),
+                             ("{out: 8, kernel: [3, 3, 3]}", "field 'kernel': expected an integer or a pair")):
+        stderr = cli("summary", str(write(tmp_path, f"layers:\n  - conv2d: {fields}\n"))).stderr
+        assert expected in stderr and "Input should" not in stderr
+
+
+def test_padding_words_in_any_case(tmp_path, cli):
+    """Keras and TensorFlow write 'SAME' and 'VALID'."""
+    result = cli("summary", str(write(tmp_path, "layers:\n  - conv2d: {name: c, out: 8, kernel: 3, padding: SAME}\n"
+                                                "  - conv2d: {name: d, out: 8, kernel: 3, padding: Valid}\n")),
+                 "--format", "json")
+    layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
+    assert layers["c"]["output_shape"] == [8, 32, 32] and layers["d"]["output_shape"] == [8, 30, 30]

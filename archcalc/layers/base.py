@@ -201,10 +201,11 @@ NonNegativePair = Annotated[tuple[int, int], BeforeValidator(lambda v: _int_pair
 
 
 def _to_padding(value: Any) -> Any:
-    """Normalize padding to 'same' or ((top, bottom), (left, right))."""
-    if value == "valid":
+    """Normalize padding to 'same' or ((top, bottom), (left, right)); 'SAME' and 'VALID' as Keras
+    and TensorFlow write them are the same words."""
+    if isinstance(value, str) and value.strip().lower() == "valid":
         return ((0, 0), (0, 0))
-    if value == "same":
+    if isinstance(value, str) and value.strip().lower() == "same":
         return "same"
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (list, tuple)) for v in value):
         return (_int_pair(value[0], 0), _int_pair(value[1], 0))
