@@ -413,8 +413,25 @@ def build_graph(spec: Spec) -> Graph:
     ordered = toposort(nodes)
     outputs = _outputs(spec, expander, last)
     check_inference_outputs(ordered, outputs)
-    return Graph(spec.model.name, ordered, dict(expander.modules), outputs, spec.file, unused_warnings(ordered, outputs),
+    warnings = (*_input_warnings(spec), *unused_warnings(ordered, outputs))
+    return Graph(spec.model.name, ordered, dict(expander.modules), outputs, spec.file, warnings,
                  dict(expander.module_args))
+
+
+def input_order_warning(spec: Spec) -> str | None:
+    """An input written in Keras's order, [224, 224, 3], is read as 224 channels of 224×3: say so."""
+    shape = spec.model.input
+    if len(shape) == 3 and shape[2] <= 4 < shape[0] and shape[0] == shape[1]:
+        where = "--input" if "input" in spec.overrides else str(spec.source(spec.raw.line_of("input")))
+        return (f"{where}: the input {list(shape)} reads as {shape[0]} channels of {shape[1]}×{shape[2]}, which "
+                f"looks like height, width, channels; archcalc reads [channels, height, width]: write "
+                f"[{shape[2]}, {shape[0]}, {shape[1]}]")
+    return None
+
+
+def _input_warnings(spec: Spec) -> tuple[str, ...]:
+    warning = input_order_warning(spec)
+    return (warning,) if warning else ()
 
 
 def _outputs(spec: Spec, expander: _Expander, last: str) -> tuple[str, ...]:

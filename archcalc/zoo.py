@@ -99,11 +99,15 @@ def _resolve(spec: str) -> Path:
     if spec in aliases:
         return aliases[spec]
     root = zoo_dir()
-    names = [_name_of(path, root) for path in root.rglob("*.yaml")] + list(aliases)
+    files = {_name_of(path, root): path for path in root.rglob("*.yaml")}
+    by_case = {name.lower(): target for name, target in (*files.items(), *aliases.items())}
+    if spec.lower() in by_case:  # VGG16, ResNet50: the names are lower case, people are not
+        return by_case[spec.lower()]
     if path.is_dir():
         raise ZooError("it is a directory", source=Source(short_text(spec, 300)),
                        hint="give a spec file, or a name 'archcalc zoo' lists")
-    close = difflib.get_close_matches(spec, names, n=3)
+    names = list(dict.fromkeys([*files, *aliases]))  # each name once
+    close = difflib.get_close_matches(spec.lower(), names, n=3)
     raise ZooError(
         f"'{short_text(spec)}' is neither a file nor a built-in spec",
         hint=(f"did you mean {', '.join(repr(c) for c in close)}? " if close else "") + "'archcalc zoo' lists the built-in specs",

@@ -144,3 +144,38 @@ def test_alias_index_agrees_with_parsed_aliases():
     parsed = {alias: entry.path for entry in zoo_entries() for alias in entry.aliases}
     assert alias_index() == parsed
     assert set(parsed) >= {"vgg11", "vgg13", "vgg16", "vgg19", "lenet"}
+
+
+def test_zoo_names_in_any_case(cli):
+    assert cli("summary", "VGG16").stdout.startswith("VGG configuration D")
+    result = cli("summary", "vgg166")
+    assert result.exit_code == 1 and "did you mean 'vgg16', 'vgg19', 'vgg13'?" in result.stderr
+
+
+@pytest.mark.parametrize("suffix, start", [(".json", "{"), (".csv", "name,type,"), (".md", "### LeNet-5"),
+                                           (".tex", "% LeNet-5"), (".txt", "LeNet-5 — input")])
+def test_output_extension_chooses_the_format(tmp_path, cli, suffix, start):
+    out = tmp_path / f"lenet{suffix}"
+    assert cli("summary", "lenet5", "-o", str(out)).exit_code == 0
+    assert out.read_text().startswith(start)
+    cli("summary", "lenet5", "-o", str(out), "--format", "text")  # --format, when given, wins
+    assert out.read_text().startswith("LeNet-5 — input")
+
+
+def test_channels_last_input_is_pointed_out(tmp_path, cli):
+    spec = tmp_path / "hwc.yaml"
+    spec.write_text("name: t\ninput: [32, 32, 3]\nlayers:\n  - relu\n")
+    result = cli("summary", str(spec))
+    assert result.exit_code == 0
+    assert f"warning: {spec}:2: the input [32, 32, 3] reads as 32 channels of 32×3" in result.stderr
+    assert "write [3, 32, 32]" in result.stderr
+    result = cli("summary", "alexnet", "--input", "224,224,3")  # fails: conv1's 11×11 does not fit 224×3
+    assert result.exit_code == 1 and "looks like height, width, channels" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["compare", "alexnet", "lenet5"], ["explain", "alexnet", "conv1"],
+                                     ["render", "alexnet", "-o", "-", "--format", "dot"], ["export", "alexnet", "-o", "-"]])
+def test_every_command_that_analyses_prints_its_warnings(cli, command):
+    """AlexNet at 224: (224 − 11)/4 + 1 = 54.25, the warning summary prints."""
+    result = cli(*command, "--input", "3,224,224")
+    assert result.exit_code == 0 and "warning: " in result.stderr and "54.25 is not an integer" in result.stderr

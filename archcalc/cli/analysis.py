@@ -9,12 +9,15 @@ import click
 
 from . import main
 from .options import (
+    TABLE_FORMATS,
     analysis_options,
     layout_option,
     analyze_spec,
     load_graph,
+    output_format,
     output_option,
     parse_columns,
+    print_warnings,
     spec_options,
     table_format_option,
     write_output,
@@ -68,14 +71,14 @@ def summary(
     from ..report import DEFAULT_COLUMNS, Layout, TableOptions, render
     from ..report.compare import render_conventions
 
+    fmt = output_format(fmt, output, TABLE_FORMATS)
     analysis = analyze_spec(spec, input_shape, sets, conventions)
     if all_conventions:
         text = render_conventions(analysis, fmt)
     else:
         options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals)
         text = render(analysis, fmt, options)
-    for warning in analysis.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    print_warnings(analysis.warnings)
     write_output(text, output)
 
 
@@ -96,7 +99,9 @@ def compare(
     from ..report.compare import render_compare
 
     analyses = [analyze_spec(spec, input_shape, sets, conventions) for spec in specs]
-    write_output(render_compare(analyses, specs, fmt), output)
+    for analysis in analyses:
+        print_warnings(analysis.warnings)
+    write_output(render_compare(analyses, specs, output_format(fmt, output, TABLE_FORMATS)), output)
 
 
 @main.command()
@@ -120,6 +125,7 @@ def explain(spec: str, layer: str | None, rounding: str, layout: str, input_shap
 
     graph = load_graph(spec, input_shape, sets)
     analysis = analyze(graph, Conventions(rounding=Rounding(rounding)))
+    print_warnings(analysis.warnings)
     click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer, Layout(layout))))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_INPUT_ERROR, main
-from .options import check_writable, flop_choices, load_graph, output_option, spec_options, write_output
+from .options import check_writable, flop_choices, output_format, load_graph, print_warnings, output_option, spec_options, write_output
 
 
 @main.command()
@@ -31,7 +31,9 @@ def verify(spec: str | None, all_specs: bool, input_shape, sets) -> None:
     names = [entry.name for entry in zoo_entries()] if all_specs else [spec]
     failed = 0
     for name in names:
-        report = run_verify(load_graph(name, input_shape, sets))
+        graph = load_graph(name, input_shape, sets)
+        print_warnings(graph.warnings)
+        report = run_verify(graph)
         if report.ok:
             click.echo(f"ok    {name}: {report.layers} layers agree with PyTorch (shape, parameters, MACs)")
             continue
@@ -59,7 +61,11 @@ def export(spec: str, output: Path, input_shape, sets) -> None:
     """Write SPEC as a standalone PyTorch source file (needs only torch to run)."""
     from ..backends.export import export_source
 
-    write_output(export_source(load_graph(spec, input_shape, sets)), output)
+    from ..analysis import analyze
+
+    graph = load_graph(spec, input_shape, sets)
+    print_warnings(analyze(graph).warnings)
+    write_output(export_source(graph), output)
     if str(output) != "-":
         click.echo(f"wrote {output}", err=True)
 
@@ -101,7 +107,8 @@ def parse_batches(ctx: click.Context, param: click.Parameter, value: str) -> tup
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.svg",
               help="Draw a roofline with the runs (and the profiled layers) as SVG (needs matplotlib).")
 @click.option("--remeasure", is_flag=True, help="Measure the device's peak again instead of using the cached figure.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None,
+              help="text (default), json or csv; with -o, the file's extension chooses when this is not given.")
 @output_option
 @spec_options
 def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast: bool, channels_last: bool,
@@ -119,6 +126,7 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
     check_writable(output)
     check_writable(plot)
     graph = load_graph(spec, input_shape, sets)
+    print_warnings(graph.warnings)
     reference = None
     if against == "torchvision":
         name = _zoo_name(spec, resolve_spec, zoo_dir)
@@ -127,7 +135,7 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
     settings = Settings(device, batches, dtype, autocast, channels_last, compile_, mode, warmup, iters, repeat,
                         convention, against, profile, remeasure)
     report = run_benchmark(spec, graph, settings, lambda message: click.echo(f"bench: {message}", err=True), reference)
-    text = render_bench(report, fmt)
+    text = render_bench(report, output_format(fmt, output, ("text", "json", "csv")))
     if plot is not None:
         write_output(roofline_svg(report, graph), plot)
     write_output(text, output)

@@ -8,7 +8,7 @@ import click
 
 from . import main
 from ..metrics import SCALAR, SHOWABLE
-from .options import layout_option, load_graph, parse_list, spec_options, write_output
+from .options import layout_option, load_graph, parse_list, print_warnings, spec_options, write_output
 
 
 @main.command()
@@ -78,8 +78,9 @@ def render(
             f"cannot tell the format of '{output}'; use .svg, .png, .pdf or .dot, or --format", param_hint="-o"
         )
     analysis = analyze(load_graph(spec, input_shape, sets))
+    print_warnings(analysis.warnings)
     options = DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only)
     source = build_dot(analysis, options)
-    write_output(render_dot(source, fmt, lambda message: click.echo(f"warning: {message}", err=True)), output)
+    write_output(render_dot(source, fmt, lambda message: print_warnings([message])), output)
     if str(output) != "-":
         click.echo(f"wrote {output}", err=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import EXIT_INPUT_ERROR, EXIT_NOT_ALL_CORRECT, main
-from .options import check_writable, output_option, write_output
+from .options import check_writable, output_format, output_option, write_output
 
 
 @main.command()
@@ -18,8 +18,8 @@ from .options import check_writable, output_option, write_output
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "gradescope", "prairielearn"]),
-    default="text",
-    show_default=True,
+    default=None,
+    help="text (default), json, gradescope or prairielearn; with -o x.json and no --format: json.",
 )
 @click.option(
     "--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
@@ -45,6 +45,7 @@ def check(
 
     check_writable(csv_path)
     check_writable(output)
+    fmt = output_format(fmt, output, ("text", "json"))
     files = _answer_files(answers)
     key = load_key(key_file)
     grader = Grader(key)

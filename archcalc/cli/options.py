@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +150,24 @@ layout_option = click.option(
     help="Print shapes as C×H×W (PyTorch) or H×W×C (papers, Keras). JSON is always [C, H, W].",
 )
 
+EXTENSIONS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".json": "json",
+              ".tex": "latex"}
+"""What -o's extension asks for when --format is not given (as render does with .svg or .png)."""
+
+
+def output_format(fmt: str | None, output: Path | None, choices: tuple[str, ...]) -> str:
+    """--format if given, else the format -o's extension names (when the command has it), else text."""
+    if fmt is not None:
+        return fmt
+    guessed = EXTENSIONS.get(output.suffix.lower()) if output is not None else None
+    return guessed if guessed in choices else "text"
+
+
+TABLE_FORMATS = ("text", "markdown", "csv", "json", "latex")
+
 table_format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json", "latex"]), default="text", show_default=True
+    "--format", "fmt", type=click.Choice(TABLE_FORMATS), default=None,
+    help="text (default), markdown, csv, json or latex; with -o, the file's extension chooses when this is not given.",
 )
 
 output_option = click.option(
@@ -158,17 +176,47 @@ output_option = click.option(
 )
 
 
+def print_warnings(warnings: Sequence[str]) -> None:
+    """Every command that analyses a spec says what it noticed, the same way, on stderr."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@contextlib.contextmanager
+def _input_order_hint(loaded: list[Any]) -> Iterator[None]:
+    """An error on a spec whose input looks channels-last ([224, 224, 3]) says so in its hint."""
+    from ..errors import ArchcalcError
+    from ..graph import input_order_warning
+
+    try:
+        yield
+    except ArchcalcError as err:
+        warning = input_order_warning(loaded[0]) if loaded else None
+        if warning is None or err.hint and "channels" in err.hint:
+            raise
+        raise type(err)(err.message, source=err.source, layer=err.layer,
+                        hint=(f"{err.hint}; " if err.hint else "") + warning.split(": ", 1)[1]) from None
+
+
 def load_graph(spec: str, input_shape, sets):
     from ..api import load
     from ..graph import build_graph
 
-    return build_graph(load(spec, input_shape, sets))
+    loaded: list[Any] = []
+    with _input_order_hint(loaded):
+        loaded.append(load(spec, input_shape, sets))
+        return build_graph(loaded[0])
 
 
 def analyze_spec(spec: str, input_shape, sets, conventions):
     from ..analysis import analyze
+    from ..api import load
+    from ..graph import build_graph
 
-    return analyze(load_graph(spec, input_shape, sets), conventions)
+    loaded: list[Any] = []
+    with _input_order_hint(loaded):
+        loaded.append(load(spec, input_shape, sets))
+        return analyze(build_graph(loaded[0]), conventions)
 
 
 def check_writable(output: Path | None) -> None:
