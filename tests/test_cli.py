@@ -179,3 +179,14 @@ def test_every_command_that_analyses_prints_its_warnings(cli, command):
     """AlexNet at 224: (224 − 11)/4 + 1 = 54.25, the warning summary prints."""
     result = cli(*command, "--input", "3,224,224")
     assert result.exit_code == 0 and "warning: " in result.stderr and "54.25 is not an integer" in result.stderr
+
+
+def test_one_rounding_vocabulary(cli):
+    """--rounding floor|ceil|error and --strict (= --rounding error) mean the same in every command."""
+    for command in (["summary", "alexnet"], ["explain", "alexnet", "conv1"], ["compare", "alexnet"]):
+        strict = cli(*command, "--input", "3,224,224", "--strict")
+        assert strict.exit_code == 1 and "use --rounding floor" in strict.stderr
+        assert cli(*command, "--input", "3,224,224", "--rounding", "error").stderr == strict.stderr
+    # ceil: (224 − 11)/4 + 1 = 54.25 rounds up to 55
+    data = json.loads(cli("summary", "alexnet", "--input", "3,224,224", "--rounding", "ceil", "--format", "json").stdout)
+    assert data["conventions"]["output_size"] == "ceil" and data["layers"][1]["output_shape"] == [96, 55, 55]

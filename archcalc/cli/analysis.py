@@ -18,6 +18,7 @@ from .options import (
     output_option,
     parse_columns,
     print_warnings,
+    rounding_options,
     spec_options,
     table_format_option,
     write_output,
@@ -107,24 +108,18 @@ def compare(
 @main.command()
 @click.argument("spec")
 @click.argument("layer", required=False)
-@click.option(
-    "--rounding",
-    type=click.Choice(["floor", "ceil", "error"]),
-    default="floor",
-    show_default=True,
-    help="Non-integer output sizes: floor (PyTorch), ceil, or error (CS231n).",
-)
+@rounding_options
 @layout_option
 @spec_options
-def explain(spec: str, layer: str | None, rounding: str, layout: str, input_shape, sets) -> None:
+def explain(spec: str, layer: str | None, rounding, layout: str, input_shape, sets) -> None:
     """The worked arithmetic of LAYER of SPEC (or of every layer; a module name explains its layers):
     output size, parameters, MACs and receptive field, numbers substituted."""
     from ..analysis import analyze
-    from ..conventions import Conventions, Layout, Rounding
+    from ..conventions import Conventions, Layout
     from ..explain import explain as explain_layers
 
     graph = load_graph(spec, input_shape, sets)
-    analysis = analyze(graph, Conventions(rounding=Rounding(rounding)))
+    analysis = analyze(graph, Conventions(rounding=rounding))
     print_warnings(analysis.warnings)
     click.echo("\n\n".join(item.text() for item in explain_layers(graph, analysis, layer, Layout(layout))))
 

@@ -96,12 +96,28 @@ def dtype_choices() -> list[str]:
     return list(DTYPE_BYTES)
 
 
+def rounding_options(command: Any) -> Any:
+    """--rounding floor|ceil|error, and --strict for --rounding error: the same words in every
+    command; the command receives ``rounding`` (a Rounding)."""
+
+    @functools.wraps(command)
+    def with_rounding(*args: Any, rounding: str, strict: bool, **kwargs: Any) -> Any:
+        from ..conventions import Rounding
+
+        return command(*args, rounding=Rounding.ERROR if strict else Rounding(rounding), **kwargs)
+
+    with_rounding = click.option(
+        "--strict", is_flag=True, help="Short for --rounding error: a window that does not tile its input is an error."
+    )(with_rounding)
+    return click.option(
+        "--rounding", type=click.Choice(["floor", "ceil", "error"]), default="floor", show_default=True,
+        help="A window that does not tile its input: floor (PyTorch, with a warning), ceil, or error (CS231n).",
+    )(with_rounding)
+
+
 def analysis_options(command: Any) -> Any:
     """Options shared by every command that analyzes specs."""
     options = [
-        click.option(
-            "--strict", is_flag=True, help="A window that does not tile its input is an error (CS231n), not a warning."
-        ),
         click.option(
             "--convention",
             "convention",
@@ -128,18 +144,17 @@ def analysis_options(command: Any) -> Any:
     ]
 
     @functools.wraps(command)
-    def with_conventions(*args: Any, strict: bool, convention: str, dtype: str, batch: int, params_convention: str,
+    def with_conventions(*args: Any, rounding: Any, convention: str, dtype: str, batch: int, params_convention: str,
                          **kwargs: Any) -> Any:
         """The command receives one ``conventions`` object built from the options."""
-        from ..conventions import Conventions, Rounding
+        from ..conventions import Conventions
 
-        rounding = Rounding.ERROR if strict else Rounding.FLOOR
         conventions = Conventions(rounding=rounding, flops=convention, dtype=dtype, batch=batch, params=params_convention)
         return command(*args, conventions=conventions, **kwargs)
 
     for option in reversed(options):
         with_conventions = option(with_conventions)
-    return spec_options(with_conventions)
+    return spec_options(rounding_options(with_conventions))
 
 
 layout_option = click.option(

@@ -150,6 +150,6 @@ def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext)
     if strict:
         raise LayerError(
             f"the window does not tile its input: {message}",
-            hint="change padding or stride so the division is exact, or drop --strict to floor like PyTorch",
+            hint="change padding or stride so the division is exact, or use --rounding floor to floor as PyTorch does",
         )
     ctx.warn(message)

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
-from ..conventions import PARAM_CONVENTIONS, Rounding
+from ..conventions import PARAM_CONVENTIONS
 from ..receptive_field import to_number
 
 SCHEMA = "archcalc.summary/1"
@@ -74,7 +74,7 @@ def to_json_dict(analysis: Analysis) -> dict[str, Any]:
         "input_shape": list(analysis.input_shape),
         "convention": conventions.flops,
         "conventions": {
-            "output_size": "floor" if conventions.rounding is Rounding.FLOOR else "exact",
+            "output_size": conventions.rounding.value,
             "params": conventions.params,
             "params_counted": PARAM_CONVENTIONS[conventions.params],
             "flops": conventions.flops,
