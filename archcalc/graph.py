@@ -247,7 +247,7 @@ class _Expander:
             raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
         if value > MAX_LAYERS:
             raise self.error(f"repeat {value:,} exceeds the limit of {MAX_LAYERS:,} layers", body.line_of("repeat"), full,
-                             hint="see docs/limits.md")
+                             hint="see 'archcalc docs limits'")
         return value
 
     def input_refs(self, body: LineMap, scope: str, full: str) -> list[_Ref] | None:
@@ -278,7 +278,7 @@ class _Expander:
         layer = self.validate_layer(tag, fields, body, env, full)
         if len(self.nodes) >= MAX_LAYERS:
             raise self.error(f"the spec expands to more than {MAX_LAYERS:,} layers (MAX_LAYERS)", body.line, full,
-                             hint="check 'repeat' counts; see docs/limits.md")
+                             hint="check 'repeat' counts; see 'archcalc docs limits'")
         self.nodes.append(_PendingNode(full, layer, list(inputs) if inputs is not None else [prev], stack,
                                        self.spec.source(body.line), self.flag_depth["training_only"] > 0,
                                        self.flag_depth["functional"] > 0))
@@ -301,7 +301,7 @@ class _Expander:
             raise self.error(f"module '{tag}' instantiates itself", body.line, full)
         if len(self.active_modules) >= MAX_MODULE_DEPTH:
             raise self.error(f"modules nest more than {MAX_MODULE_DEPTH} deep (MAX_MODULE_DEPTH)", body.line, full,
-                             hint="see docs/limits.md")
+                             hint="see 'archcalc docs limits'")
         if inputs is not None and len(inputs) != 1:
             raise self.error(f"module '{tag}' takes one input, got {len(inputs)}", body.line_of("inputs"), full)
         extra = [k for k in body if k not in _GRAPH_KEYS]

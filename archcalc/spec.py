@@ -39,7 +39,7 @@ def name_problem(name: str) -> tuple[str, str] | None:
         return "a name cannot be empty", "write one"
     if len(name) > MAX_NAME_CHARS:
         return (f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)",
-                "shorten it; see docs/limits.md")
+                "shorten it; see 'archcalc docs limits'")
     bad = next((ch for ch in name if unicodedata.category(ch) in _INVISIBLE or ch in _BIDI_CONTROLS), None)
     if bad is not None:
         return f"the name {short_repr(name)} contains the control character U+{ord(bad):04X}", "use printable characters"
@@ -195,7 +195,7 @@ def parse_spec(raw: Any, file: str) -> Spec:
         raise SpecError(
             "a spec must be a mapping with 'name', 'input' and 'layers'",
             source=Source(file, getattr(raw, "line", 1)),
-            hint="see docs/spec.md for a complete example",
+            hint="'archcalc docs spec' shows a complete example",
         )
     try:
         model = SpecModel.model_validate(dict(raw))

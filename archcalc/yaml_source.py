@@ -105,7 +105,7 @@ def _check_scalar(node: yaml.Node, max_int_digits: int) -> None:
         digits = sum(ch.isdigit() for ch in node.value)
         if digits > max_int_digits:
             raise _TooMuch(f"an integer of {digits:,} digits is over the limit of {max_int_digits} digits", node,
-                           "no size archcalc accepts needs more (see docs/limits.md)")
+                           "no size archcalc accepts needs more (see 'archcalc docs limits')")
     if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
         raise _TooMuch(f"'{node.value}' is a base-60 number in YAML 1.1", node,
                        "quote it if it is text; write [h, w] for a pair")
@@ -134,7 +134,7 @@ def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits
                 aliased = len(sizes) < total // 2  # far fewer nodes written than values counted
                 raise _TooMuch(f"the document expands to more than {max_values:,} values", node,
                                "YAML aliases (*name) that reuse other aliases multiply; write the values out"
-                               if aliased else "see docs/limits.md")
+                               if aliased else "see 'archcalc docs limits'")
             continue
         if key in sizes:
             if depth + sizes[key][1] - 1 > max_depth:
@@ -230,7 +230,7 @@ def read_text(path: Path, limit: int) -> str:
         data = b"" if info.st_size > limit else handle.read(limit + 1)
     if info.st_size > limit or len(data) > limit:
         raise SpecError(f"the file is larger than the limit of {limit:,} bytes", source=Source(file),
-                        hint="see docs/limits.md")
+                        hint="see 'archcalc docs limits'")
     return decode_utf8(data, file)
 
 

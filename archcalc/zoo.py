@@ -18,6 +18,12 @@ from .errors import Source, ZooError, short_text
 from .yaml_source import load_yaml_file
 
 
+def docs_dir() -> Path:
+    """The installed documentation (docs/ shipped as archcalc/docs), or the repository's."""
+    packaged = Path(__file__).parent / "docs"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "docs"
+
+
 def zoo_dir() -> Path:
     """The installed specs folder, or the repository's when running from a checkout."""
     packaged = Path(__file__).parent / "specs"

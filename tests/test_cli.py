@@ -190,3 +190,12 @@ def test_one_rounding_vocabulary(cli):
     # ceil: (224 − 11)/4 + 1 = 54.25 rounds up to 55
     data = json.loads(cli("summary", "alexnet", "--input", "3,224,224", "--rounding", "ceil", "--format", "json").stdout)
     assert data["conventions"]["output_size"] == "ceil" and data["layers"][1]["output_shape"] == [96, 55, 55]
+
+
+def test_docs_are_shipped_and_printed(cli):
+    listing = cli("docs").stdout
+    assert "grading" in listing and "limits" in listing and "spec" in listing
+    assert cli("docs", "limits").stdout.startswith("# Limits on input")
+    result = cli("docs", "nope")
+    assert result.exit_code == 1 and "pages: " in result.stderr
+    assert "archcalc docs grading" in cli("check", "--help").stdout  # help points to what a wheel user has

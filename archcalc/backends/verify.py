@@ -59,7 +59,7 @@ def verify(graph: Graph, analysis: Analysis | None = None) -> Verification:
     if len(graph.nodes) > MAX_VERIFY_LAYERS:
         raise BackendError(f"{len(graph.nodes):,} layers are over the limit of {MAX_VERIFY_LAYERS:,} that verify "
                            "lowers to PyTorch (MAX_VERIFY_LAYERS)", source=Source(graph.file),
-                           hint="verify a smaller configuration (--set), or the modules on their own; see docs/limits.md")
+                           hint="verify a smaller configuration (--set), or the modules on their own; see 'archcalc docs limits'")
     torch = import_torch()
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -160,3 +160,21 @@ def _default_text(value: Any) -> str:
     if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
         return str(value[0])
     return str(value)
+
+
+@main.command()
+@click.argument("topic", required=False)
+def docs(topic: str | None) -> None:
+    """Print a page of archcalc's documentation (shipped with it), or list the pages."""
+    from ..errors import ArchcalcError
+    from ..zoo import docs_dir
+
+    pages = {path.stem: path for path in sorted(docs_dir().glob("*.md"))}
+    if topic is None:
+        click.echo("\n".join(f"{name:<14}{path.read_text(encoding='utf-8').splitlines()[0].lstrip('# ')}"
+                              for name, path in pages.items()))
+        return
+    if topic not in pages:
+        raise ArchcalcError(f"no page '{topic[:40]}'", hint=f"pages: {', '.join(pages)}")
+    click.echo(pages[topic].read_text(encoding="utf-8"), nl=False)
+

@@ -115,7 +115,7 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
           compile_: bool, mode: str, warmup: int, iters: int, repeat: int, convention: str, against: str | None,
           profile: bool, plot: Path | None, remeasure: bool, fmt: str, output: Path | None, input_shape, sets) -> None:
     """Benchmark SPEC lowered to PyTorch: images/s, latency, achieved TFLOP/s against the device's
-    measured peak, memory against archcalc's prediction (needs the torch extra; docs/bench.md).
+    measured peak, memory against archcalc's prediction (needs the torch extra; `archcalc docs bench`).
 
     Results go to stdout (or -o); progress to stderr."""
     from ..backends.bench import Settings, roofline_svg, run_benchmark

@@ -36,7 +36,7 @@ def check(
 
     Wrong answers are a result, not an error: the exit status is 0 once grading ran, 1 if the
     key (or its network) is invalid, 2 on a usage error, and 3 with --strict when any answer
-    is not fully correct or any submission cannot be graded. See docs/grading.md.
+    is not fully correct or any submission cannot be graded. The key format and the formats: `archcalc docs grading`.
     """
     from ..grading.answers import read_submission
     from ..grading.formats import render_reports, summary_csv

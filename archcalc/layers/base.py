@@ -171,7 +171,7 @@ def _bounded(value: int, low: int) -> int:
     if value < low:
         raise ValueError("must be at least 1" if low == 1 else "cannot be negative")
     if value > MAX_DIM:
-        raise ValueError(f"must be at most {MAX_DIM:,} (MAX_DIM in docs/limits.md)")
+        raise ValueError(f"must be at most {MAX_DIM:,} (MAX_DIM; 'archcalc docs limits')")
     return value
 
 

@@ -22,7 +22,7 @@ def check_input_shape(value: Any) -> tuple[int, ...]:
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ValueError("expected [channels, height, width] (or [features]) of positive integers")
     if max(value) > MAX_DIM:
-        raise ValueError(f"each size must be at most {MAX_DIM:,} (MAX_DIM in docs/limits.md)")
+        raise ValueError(f"each size must be at most {MAX_DIM:,} (MAX_DIM; 'archcalc docs limits')")
     check_tensor_size(tuple(value))
     return tuple(value)
 
@@ -31,7 +31,7 @@ def check_tensor_size(shape: Shape) -> None:
     """ValueError when a tensor holds more than MAX_TENSOR_VALUES values."""
     if numel(shape) > MAX_TENSOR_VALUES:
         raise ValueError(f"{shape_str(shape)} is {numel(shape):,} values, over the limit of "
-                         f"{MAX_TENSOR_VALUES:,} (MAX_TENSOR_VALUES in docs/limits.md)")
+                         f"{MAX_TENSOR_VALUES:,} (MAX_TENSOR_VALUES; 'archcalc docs limits')")
 
 
 InputShape = Annotated[tuple[int, ...], BeforeValidator(check_input_shape)]

@@ -23,5 +23,5 @@ class ReceptiveFieldPass(Pass[RF]):
             for value in (axis.size, axis.jump, axis.padding):
                 if abs(value.numerator) > MAX_RF * value.denominator or value.denominator > MAX_RF:
                     raise LayerError(f"the receptive field reaches {value} pixels, over the limit of {MAX_RF:,} (MAX_RF)",
-                                     hint="strides multiply along the network; see docs/limits.md")
+                                     hint="strides multiply along the network; see 'archcalc docs limits'")
         return field

@@ -24,9 +24,9 @@ class ShapePass(Pass[Shape]):
         shape = node.layer.output_shape(inputs, self.ctx)
         if max(shape) > MAX_DIM:
             raise LayerError(f"an output size of {max(shape):,} is over the limit of {MAX_DIM:,} (MAX_DIM)",
-                             hint="see docs/limits.md")
+                             hint="see 'archcalc docs limits'")
         try:
             check_tensor_size(shape)
         except ValueError as err:
-            raise LayerError(f"the output {err}", hint="see docs/limits.md") from None
+            raise LayerError(f"the output {err}", hint="see 'archcalc docs limits'") from None
         return shape
