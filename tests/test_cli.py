@@ -82,7 +82,9 @@ def test_csv_is_raw_integers(cli):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[1] == {"name": "conv1", "type": "conv2d", "hparams": "11×11/4, 96", "output_shape": "96×55×55",
                        "params": "34944"}
-    assert sum(int(r["params"]) for r in rows) == 62_378_344
+    *layers, total = rows
+    assert sum(int(r["params"]) for r in layers) == int(total["params"]) == 62_378_344
+    assert total["name"] == "total" and total["type"] == ""
 
 
 def test_markdown_table(cli):

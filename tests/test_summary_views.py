@@ -50,10 +50,10 @@ def test_nested_module_totals_innermost_first():
 def test_columns_option(cli):
     out = cli("summary", "alexnet", "--format", "csv", "--columns", "name,macs,rf,rf_stride,rf_padding").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["name", "macs", "rf", "rf_stride", "rf_padding"]
+    assert list(rows[0]) == ["name", "macs", "rf_pixels", "rf_stride_pixels", "rf_padding_pixels"]  # units in headers
     conv2 = next(r for r in rows if r["name"] == "conv2")
     # conv1 r=11 j=4; pool 3/2: r = 11 + 2*4 = 19, j = 8, P = 0; conv2 5x5 pad 2: r = 19 + 4*8 = 51, P = 2*8 = 16
-    assert (conv2["rf"], conv2["rf_stride"], conv2["rf_padding"]) == ("51", "8", "16")
+    assert (conv2["rf_pixels"], conv2["rf_stride_pixels"], conv2["rf_padding_pixels"]) == ("51", "8", "16")
     assert int(conv2["macs"]) == 27 * 27 * 256 * 5 * 5 * 96
 
 
@@ -164,3 +164,21 @@ def test_parameters_at_inference(cli):
     aux = (512 * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000) + (528 * 128 + 128 + 2048 * 1024 + 1024
                                                                           + 1024 * 1000 + 1000)
     assert f"Total params:         {total:,}" in text and f"Params at inference:  {total - aux:,}" in text  # 6,998,552
+
+
+def test_no_footer_and_the_connected_to_column(cli):
+    text = cli("summary", "torchvision/resnet18", "--no-footer", "--columns", "+inputs").stdout
+    assert "Total params" not in text and "Conventions" not in text and "Connected to" in text
+    add = next(line for line in text.splitlines() if line.startswith("layer1.0/add "))
+    assert add.rstrip().endswith("layer1.0/bn2, maxpool")  # the residual add reads the block and its shortcut
+
+
+def test_tables_fit_a_terminal():
+    """Text columns give way (hyper-parameters first) so that a table fits; numbers never do."""
+    from archcalc.report import TableOptions, render
+
+    analysis = zoo("googlenet")
+    wide = render(analysis, "text", TableOptions(depth=0, footer=False))
+    narrow = render(analysis, "text", TableOptions(depth=0, footer=False, width=120))
+    assert max(map(len, wide.splitlines())) > 120 >= max(map(len, narrow.splitlines()))
+    assert "163,696" in narrow and "…" in narrow  # inception_3a's parameters, whole; its arguments, shortened

@@ -19,6 +19,7 @@ from .options import (
     parse_columns,
     print_warnings,
     rounding_options,
+    terminal_width,
     spec_options,
     table_format_option,
     write_output,
@@ -47,6 +48,9 @@ from .options import (
     show_default=True,
     help="A totals row after each expanded module.",
 )
+@click.option("--footer/--no-footer", default=True, show_default=True,
+              help="Totals and conventions under the table (text and Markdown).")
+@click.option("--wide", is_flag=True, help="Never shorten columns to the terminal's width.")
 @click.option(
     "--conventions",
     "all_conventions",
@@ -62,6 +66,8 @@ def summary(
     columns,
     depth,
     module_totals: bool,
+    footer: bool,
+    wide: bool,
     all_conventions: bool,
     input_shape,
     sets,
@@ -77,7 +83,8 @@ def summary(
     if all_conventions:
         text = render_conventions(analysis, fmt)
     else:
-        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals)
+        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals, footer,
+                               None if wide or output is not None else terminal_width())
         text = render(analysis, fmt, options)
     print_warnings(analysis.warnings)
     write_output(text, output)

@@ -67,11 +67,16 @@ def parse_columns(ctx: click.Context, param: click.Parameter, value: str | None)
         return None
     from ..report import COLUMNS
 
+    from ..report import DEFAULT_COLUMNS
+
     keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    if keys and all(key.startswith("+") for key in keys):  # --columns +inputs: the default columns and these
+        keys = (*DEFAULT_COLUMNS, *(key[1:] for key in keys))
     unknown = [key for key in keys if key not in COLUMNS]
     if unknown or not keys:
-        raise click.BadParameter(f"unknown column {unknown[0] if unknown else ''!r}; choose from {', '.join(COLUMNS)}")
-    return keys
+        raise click.BadParameter(f"unknown column {short_text(repr(unknown[0])) if unknown else repr('')}; choose from "
+                                 f"{', '.join(COLUMNS)} (or +name to add one to the default columns)")
+    return tuple(dict.fromkeys(keys))
 
 
 def parse_list(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
@@ -189,6 +194,17 @@ output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Write to a file instead of stdout ('-': stdout); nothing is written if anything fails.",
 )
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when standard output is one (tables fit it), else None (files and pipes
+    get the whole table)."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return max(shutil.get_terminal_size().columns, 60)
 
 
 def print_warnings(warnings: Sequence[str]) -> None:

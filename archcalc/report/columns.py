@@ -52,6 +52,7 @@ _ALL = (
     Column(Metric.MEMORY.value, _header(Metric.MEMORY), lambda r, _: r.activation_bytes, numeric=True,
            human=METRICS[Metric.MEMORY].compact),
     Column(Metric.RF.value, _header(Metric.RF), lambda r, _: _pair(r.rf.h, r.rf.w, "size")),
+    Column("inputs", _const("Connected to"), lambda r, _: ", ".join(r.inputs)),
     Column("rf_stride", _const("RF stride"), lambda r, _: _pair(r.rf.h, r.rf.w, "jump")),
     Column("rf_padding", _const("RF padding"), lambda r, _: _pair(r.rf.h, r.rf.w, "padding")),
 )

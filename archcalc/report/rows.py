@@ -23,11 +23,12 @@ class DisplayRow:
     rf: RF
     training_only: bool
     kind: str  # 'layer', 'module' (collapsed) or 'total' (after an expanded module)
+    inputs: tuple[str, ...] = ()  # what it reads (for a collapsed module: from outside it)
 
 
 def _layer(row: LayerRow) -> DisplayRow:
     return DisplayRow(row.name, row.type, row.hparams, row.output_shape, row.counted_params, row.macs, row.flops,
-                      row.activation_bytes, row.rf, row.training_only, "layer")
+                      row.activation_bytes, row.rf, row.training_only, "layer", row.inputs)
 
 
 def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -> DisplayRow:
@@ -46,7 +47,13 @@ def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -
         rf=last.rf,
         training_only=all(row.training_only for row in rows),
         kind=kind,
+        inputs=_outside_inputs(rows) if kind == "module" else (),
     )
+
+
+def _outside_inputs(rows: list[LayerRow]) -> tuple[str, ...]:
+    inside = {row.name for row in rows}
+    return tuple(dict.fromkeys(name for row in rows for name in row.inputs if name not in inside))
 
 
 def display_rows(analysis: Analysis, depth: int | None = None, module_totals: bool = True) -> list[DisplayRow]:

@@ -24,6 +24,8 @@ class TableOptions:
     layout: Layout = Layout.CHW
     depth: int | None = None
     module_totals: bool = True
+    footer: bool = True  # totals and conventions under the table (text and Markdown)
+    width: int | None = None  # text: shorten the widest text columns to fit (a terminal's width); None: as wide as needed
 
 
 def _cells(rows: Sequence[DisplayRow], options: TableOptions, human: bool) -> list[list[object]]:
@@ -97,8 +99,38 @@ def _headers(analysis: Analysis, options: TableOptions) -> tuple[list[str], list
 def render_text(analysis: Analysis, options: TableOptions) -> str:
     headers, align = _headers(analysis, options)
     rows = display_rows(analysis, options.depth, options.module_totals)
-    table = tabulate(_cells(rows, options, True), headers, tablefmt="simple", colalign=align, disable_numparse=True)
-    return "\n".join([_title(analysis, options.layout), "", table, "", *_footer(analysis, options.layout)]) + "\n"
+    cells = _cells(rows, options, True)
+    if options.width is not None:
+        cells = _fit(cells, headers, options.columns, options.width)
+    table = tabulate(cells, headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    footer = ["", *_footer(analysis, options.layout)] if options.footer else []
+    return "\n".join([_title(analysis, options.layout), "", table, *footer]) + "\n"
+
+
+_SHORTENED = ("hparams", "inputs", "name", "type")
+"""The text columns that give way, in order, when a table is wider than the terminal."""
+
+
+def _fit(cells: list[list[object]], headers: list[str], columns: Sequence[str], width: int) -> list[list[object]]:
+    """Shorten the widest text columns (hyper-parameters first, then names) with '…' until the
+    table fits ``width`` characters; numbers are never cut."""
+    # tabulate's 'simple' format keeps two spaces beside each header (its MIN_PADDING)
+    widths = [max([len(h) + 2, *(len(str(row[i])) for row in cells)]) for i, h in enumerate(headers)]
+    excess = sum(widths) + 2 * (len(widths) - 1) - width
+    for key in _SHORTENED:
+        if excess <= 0:
+            break
+        if key not in columns:
+            continue
+        i = list(columns).index(key)
+        floor = max(len(headers[i]), 12)
+        target = max(widths[i] - excess, floor)
+        excess -= widths[i] - target
+        widths[i] = target
+        for row in cells:
+            text = str(row[i])
+            row[i] = text if len(text) <= target else text[: target - 1] + "…"
+    return cells
 
 
 def render_markdown(analysis: Analysis, options: TableOptions) -> str:
@@ -106,6 +138,8 @@ def render_markdown(analysis: Analysis, options: TableOptions) -> str:
     rows = display_rows(analysis, options.depth, options.module_totals)
     cells = [[str(c).replace("|", "\\|") for c in row] for row in _cells(rows, options, True)]
     table = tabulate(cells, headers, tablefmt="github", colalign=align, disable_numparse=True)
+    if not options.footer:
+        return "\n".join([f"### {_title(analysis, options.layout)}", "", table]) + "\n"
     footer = _footer(analysis, options.layout)
     split = footer.index("Conventions:")
     body = [f"**{line.strip()}**  " for line in footer[: split - 1]] + [footer[split - 1]]
@@ -113,12 +147,21 @@ def render_markdown(analysis: Analysis, options: TableOptions) -> str:
     return "\n".join([f"### {_title(analysis, options.layout)}", "", table, "", *body, "", "Conventions:", *notes]) + "\n"
 
 
+_CSV_UNITS = {"params": "params", "macs": "macs", "flops": "flops", "memory": "memory_bytes", "rf": "rf_pixels",
+              "rf_stride": "rf_stride_pixels", "rf_padding": "rf_padding_pixels"}
+"""CSV headers name their units where the column has one: memory_bytes, rf_pixels."""
+
+
 def render_csv(analysis: Analysis, options: TableOptions) -> str:
-    """One row per layer (or module, with --depth), raw integers; no totals row."""
+    """One row per layer (or module, with --depth), raw integers, then a 'total' row (inference
+    totals, as in the text footer; parameters of every layer)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(options.columns)
+    writer.writerow([_CSV_UNITS.get(key, key) for key in options.columns])
     writer.writerows(_cells(display_rows(analysis, options.depth, module_totals=False), options, False))
+    t = analysis.totals
+    totals = {"name": "total", "params": t.params, "macs": t.macs, "flops": t.flops, "memory": t.activation_bytes}
+    writer.writerow([totals.get(key, "") for key in options.columns])
     return buffer.getvalue()
 
 
