@@ -40,6 +40,14 @@ def compact_count(value: float) -> str:
     return f"{value:.0f}"
 
 
+def si_count(value: float) -> str:
+    """3 significant digits and an SI prefix, as torchinfo prints totals: 1.81 G, 62.4 M, 448."""
+    for unit, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.3g}"
+
+
 @dataclass(frozen=True)
 class MetricInfo:
     header: str  # table header

@@ -145,6 +145,8 @@ def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[
     if kind == "extra_forbidden":
         return f"unknown field '{where}'", loc, _field_hint(str(loc[-1]), fields)
     message = _MESSAGES.get(kind) or first["msg"].removeprefix("Value error, ")
+    if not loc:  # a check of the whole mapping: no field to name, no value worth quoting
+        return message, loc, None
     if kind in ("literal_error", "enum"):
         message = "expected one of " + first.get("ctx", {}).get("expected", "the listed values").replace("'", "")
     elif kind in _BOUNDS:

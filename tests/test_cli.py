@@ -90,7 +90,7 @@ def test_csv_is_raw_integers(cli):
 def test_markdown_table(cli):
     text = cli("summary", "alexnet", "--format", "markdown").stdout
     assert "| conv1 " in text and "34,944 |" in text
-    assert "**Total params:         62,378,344  (238.0 MiB as float32)**" in text  # 62,378,344 * 4 / 2**20
+    assert "**Total params:         62,378,344  (62.4 M; 238.0 MiB as float32)**" in text  # 62,378,344 * 4 / 2**20
 
 
 def test_set_classes_and_input(cli):

@@ -182,3 +182,12 @@ def test_tables_fit_a_terminal():
     narrow = render(analysis, "text", TableOptions(depth=0, footer=False, width=120))
     assert max(map(len, wide.splitlines())) > 120 >= max(map(len, narrow.splitlines()))
     assert "163,696" in narrow and "…" in narrow  # inception_3a's parameters, whole; its arguments, shortened
+
+
+def test_human_units(cli):
+    """torchinfo users read 1.81 G: the footer gives both forms, --units human shortens the table."""
+    text = cli("summary", "torchvision/resnet18").stdout
+    assert "MACs:                 1,814,073,344  (1.81 G)" in text
+    human = cli("summary", "torchvision/resnet18", "--units", "human", "--no-footer").stdout
+    conv1 = next(line for line in human.splitlines() if line.startswith("conv1 "))
+    assert "9.41 K" in conv1 and "118 M" in conv1  # 9,408 weights; 112·112·64 · 7·7·3 = 118,013,952 MACs

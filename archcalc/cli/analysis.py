@@ -51,6 +51,8 @@ from .options import (
 @click.option("--footer/--no-footer", default=True, show_default=True,
               help="Totals and conventions under the table (text and Markdown).")
 @click.option("--wide", is_flag=True, help="Never shorten columns to the terminal's width.")
+@click.option("--units", type=click.Choice(["exact", "human"]), default="exact", show_default=True,
+              help="Counts in the table: exact (34,944) or human (34.9 K, SI prefixes). JSON and CSV are always exact.")
 @click.option(
     "--conventions",
     "all_conventions",
@@ -68,6 +70,7 @@ def summary(
     module_totals: bool,
     footer: bool,
     wide: bool,
+    units: str,
     all_conventions: bool,
     input_shape,
     sets,
@@ -83,8 +86,8 @@ def summary(
     if all_conventions:
         text = render_conventions(analysis, fmt)
     else:
-        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals, footer,
-                               None if wide or output is not None else terminal_width())
+        options = TableOptions(columns or DEFAULT_COLUMNS, Layout(layout), depth, module_totals, footer=footer,
+                               units=units, width=None if wide or output is not None else terminal_width())
         text = render(analysis, fmt, options)
     print_warnings(analysis.warnings)
     write_output(text, output)

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import Source, SpecError, short_repr
 from ..layers.structure import InputShape
@@ -104,13 +104,6 @@ class KeyModel(BaseModel):
     partial: dict[Mistake, float] = Field(default_factory=dict)  # defaults for every question
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> KeyModel:
-        ids = [q.id for q in self.questions]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"question ids must be unique; repeated: {', '.join(duplicates)}")
-        return self
 
 
 class Key:
@@ -143,7 +136,19 @@ def load_key(path: Path) -> Key:
         fields = list(KeyModel.model_fields) + list(Question.model_fields) + list(ConventionProfile.model_fields)
         message, loc, hint = describe_validation_error(err, fields)
         raise SpecError(_question_of(raw, loc) + message, source=Source(str(path), line_at(raw, loc)), hint=hint) from None
+    _check_unique_ids(model, raw, path)
     return Key(model, raw, path)
+
+
+def _check_unique_ids(model: KeyModel, raw: LineMap, path: Path) -> None:
+    """Each question id once; a repeat is reported at its own line, with the first one's."""
+    seen: dict[str, int] = {}
+    for index, question in enumerate(model.questions):
+        line = line_at(raw, ("questions", index))
+        if question.id in seen:
+            raise SpecError(f"question '{question.id}' is asked twice (first on line {seen[question.id]})",
+                            source=Source(str(path), line), hint="give each question its own id")
+        seen[question.id] = line
 
 
 def _question_of(raw: LineMap, loc: tuple[Any, ...]) -> str:

@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from ..analysis import Analysis
 from ..zoo import display_name
+from ..metrics import si_count
 from .columns import COLUMNS, DEFAULT_COLUMNS, Layout, format_bytes, format_shape
 from .json_report import to_json
 from .rows import DisplayRow, display_rows
@@ -25,6 +26,7 @@ class TableOptions:
     depth: int | None = None
     module_totals: bool = True
     footer: bool = True  # totals and conventions under the table (text and Markdown)
+    units: str = "exact"  # text and Markdown counts: 'exact' (34,944) or 'human' (34.9 K)
     width: int | None = None  # text: shorten the widest text columns to fit (a terminal's width); None: as wide as needed
 
 
@@ -38,7 +40,7 @@ def _cells(rows: Sequence[DisplayRow], options: TableOptions, human: bool) -> li
             if human and column.human is not None:
                 value = column.human(value)
             elif human and column.numeric:
-                value = f"{value:,}"
+                value = si_count(value) if options.units == "human" else f"{value:,}"
             if key == "name" and human and row.training_only:
                 value = f"{value}{TRAINING_MARK}"
             cells.append(value)
@@ -50,7 +52,7 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
     t = analysis.totals
     c = analysis.conventions
     lines = [
-        f"Total params:         {t.params:,}  ({format_bytes(t.param_bytes)} as {c.dtype})",
+        f"Total params:         {t.params:,}  ({si_count(t.params)}; {format_bytes(t.param_bytes)} as {c.dtype})",
         f"Trainable params:     {t.trainable_params:,}",
         f"Non-trainable params: {t.non_trainable_params:,}"
         + ("  (BatchNorm moving mean and variance, as Keras counts)" if t.non_trainable_params else ""),
@@ -61,8 +63,8 @@ def _footer(analysis: Analysis, layout: Layout) -> list[str]:
     if t.params_inference != t.params:
         lines.append(f"Params at inference:  {t.params_inference:,}  (without the training-only{TRAINING_MARK} layers)")
     lines += [
-        f"MACs:                 {t.macs:,}",
-        f"{'FLOPs (' + c.flops + '):':<22}{t.flops:,}",
+        f"MACs:                 {t.macs:,}  ({si_count(t.macs)})",
+        f"{'FLOPs (' + c.flops + '):':<22}{t.flops:,}  ({si_count(t.flops)})",
         f"Activations:          {format_bytes(t.activation_bytes)}  ({t.activation_elems:,} values per input)",
     ]
     if t.macs_with_training_only != t.macs:
