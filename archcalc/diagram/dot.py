@@ -26,7 +26,9 @@ from ..report.rows import DisplayRow, display_rows
 from .colors import DARK_FROM, PALETTE, Scale
 from .dotsyntax import DotWriter, Html, clip, html_text
 
-FONT = "Helvetica,Arial,sans-serif"
+# One font name: graphviz-pure knows Helvetica's glyph widths but falls back to Times for a
+# list of names, and then the text overflows its boxes.
+FONT = "Helvetica"
 _MERGE_SYMBOL = {"add": "+", "mul": "×"}
 
 
@@ -45,12 +47,12 @@ def _metric(row: DisplayRow, key: str) -> int:
     return {Metric.PARAMS: row.params, Metric.MACS: row.macs, Metric.MEMORY: row.activation_bytes}[Metric(key)]
 
 
-_ASCII = str.maketrans({"×": "x", "→": "->", "↑": "^"})
+_ASCII = str.maketrans({"×": "x", "→": "->", "↑": "^", "–": "-", "—": "-", "…": "..."})
 
 
 def _text(value: str) -> str:
-    """Escaped for an HTML-like label. '×', '→' and '↑' become ASCII: graphviz-pure has no
-    glyph widths for them and would let the text overflow its box."""
+    """Escaped for an HTML-like label. '×', '→', '↑', dashes and '…' become ASCII: graphviz-pure
+    has no glyph widths for them and would let the text overflow its box."""
     return html_text(value.translate(_ASCII))
 
 
@@ -121,19 +123,24 @@ def _node_attrs(row: DisplayRow, local: str, inputs: list[LayerRow], options: Di
     return attrs
 
 
-def _legend(dot: DotWriter, scale: Scale, key: str) -> None:
-    """One node holding a table of colour swatches and the value range of each."""
+def _title(title: str, scale: Scale | None, key: str | None) -> Html:
+    """The graph's label: its name and, when nodes are coloured, the colour scale as one row of
+    swatches under it. In the label rather than a node of its own, so it neither widens the
+    first rank nor lands wherever the layout puts it."""
+    if scale is None or key is None:
+        return Html(_text(title))
     info = METRICS[Metric(key)]
-    unit = f"{info.header} ({info.unit})"
     cells = []
     for step, color in enumerate(PALETTE):
         low, high = scale.bounds(step)
         font = "#ffffff" if step >= DARK_FROM else "#000000"
-        cells.append(f'<tr><td bgcolor="{color}"><font color="{font}">{_text(info.compact(low))} – '
-                     f'{_text(info.compact(high))}</font></td></tr>')
-    label = Html(f'<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-                 f'<tr><td border="0"><b>{html_text(unit)}</b> (log scale)</td></tr>{"".join(cells)}</table>')
-    dot.node("legend", label=label, shape="plaintext", fontsize="10", tooltip="colour scale")
+        cells.append(f'<td bgcolor="{color}"><font color="{font}" point-size="10">'
+                     f'{_text(info.compact(low))} - {_text(info.compact(high))}</font></td>')
+    unit = _text(f"{info.header} ({info.unit}), log scale")
+    return Html(f'<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+                f'<tr><td border="0" colspan="{len(cells)}">{_text(title)}</td></tr>'
+                f'<tr><td border="0" colspan="{len(cells)}"><font point-size="10">{unit}</font></td></tr>'
+                f'<tr>{"".join(cells)}</tr></table>')
 
 
 def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayRow], dict[str, str]]:
@@ -166,15 +173,14 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     scale = Scale.of([_metric(row, options.color_by) for row in rows]) if options.color_by else None
     dot = DotWriter(analysis.name)
     title = clip(analysis.name, MAX_LABEL_CHARS) + (f" — {clip(options.only, MAX_LABEL_CHARS)}…" if options.only else "")
-    dot.graph_attrs(rankdir=options.rankdir, fontname=FONT, label=Html(_text(title)), labelloc="t", fontsize="16",
+    dot.graph_attrs(rankdir=options.rankdir, fontname=FONT, label=_title(title, scale, options.color_by),
+                    labelloc="t", fontsize="16",
                     nodesep="0.25", ranksep="0.35")
     dot.defaults("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
     dot.defaults("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
     _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
     _add_edges(dot, rows, owner, shown, layer_rows, options, analysis.file)
-    if scale is not None:
-        _legend(dot, scale, options.color_by)
     return dot.source()
 
 
