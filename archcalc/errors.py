@@ -75,6 +75,45 @@ class SpecError(ArchcalcError):
     """The YAML is malformed or does not follow the spec schema."""
 
 
+class SpecErrors(SpecError):
+    """Several independent errors found in one file (typos in three layers are three errors,
+    reported together so a student fixes them in one go). Behaves as its first error for code
+    that reads one message; :attr:`errors` holds all of them, at most ``MAX_REPORTED_ERRORS``,
+    and :attr:`more` counts those left off."""
+
+    def __init__(self, errors: list[ArchcalcError], more: int = 0) -> None:
+        first = errors[0]
+        super().__init__(first.message, source=first.source, layer=first.layer, hint=first.hint)
+        self.errors = tuple(errors)
+        self.more = more
+
+    def located(self, source: Source | None, layer: str | None) -> ArchcalcError:
+        return self  # every error in it is located already
+
+    def lines(self) -> list[str]:
+        """One entry per error, then how many there were."""
+        total = len(self.errors) + self.more
+        tail = f"{total} errors" + (f" ({self.more} more not shown)" if self.more else "") + "; fix them and run again"
+        return [*(str(err) for err in self.errors), tail]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def collected(errors: list[ArchcalcError]) -> ArchcalcError:
+    """The one error to raise for ``errors`` (non-empty): itself when alone, else a
+    :class:`SpecErrors` of the distinct ones (a module's typo is one error, not one per instance)."""
+    from .limits import MAX_REPORTED_ERRORS
+
+    distinct: dict[tuple[Source | None, str], ArchcalcError] = {}
+    for err in (one for group in errors for one in getattr(group, "errors", (group,))):
+        distinct.setdefault((err.source, err.message), err)
+    unique = list(distinct.values())
+    if len(unique) == 1:
+        return unique[0]
+    return SpecErrors(unique[:MAX_REPORTED_ERRORS], max(0, len(unique) - MAX_REPORTED_ERRORS))
+
+
 class GraphError(ArchcalcError):
     """The layers do not form a valid DAG (undefined names, cycles, input counts)."""
 

@@ -18,11 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from .dag import check_inference_outputs, toposort, unused_warnings
-from .errors import GraphError, Source, SpecError, short_repr
+from .errors import GraphError, Source, SpecError, collected, short_repr, short_text
 from .expressions import ExpressionError, substitute
 from .layers import Layer, known_tags, lookup
 from .limits import MAX_LAYERS, MAX_MODULE_DEPTH
-from .spec import ModuleDef, Spec, check_name, describe_validation_error
+from .spec import ModuleDef, Spec, check_name, describe_validation_errors
 from .yaml_source import LineList, LineMap
 
 _FLAGS = ("training_only", "functional")
@@ -114,6 +114,7 @@ class _Expander:
     active_modules: list[str] = field(default_factory=list)
     flag_depth: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_FLAGS, 0))  # > 0: inside a flagged entry
     suffixes: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, base) -> next auto-name suffix
+    problems: list[SpecError] = field(default_factory=list)  # independent errors of single entries (see skip)
 
     def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
         return SpecError(message, source=self.spec.source(line), layer=layer, hint=hint)
@@ -133,11 +134,24 @@ class _Expander:
                 body.line = line
             if isinstance(tag, str) and isinstance(body, LineMap):
                 return tag, body
-        raise self.error(
-            f"{where}: a layer entry is '- type: {{field: value, ...}}' or a bare '- type'",
-            line,
-            hint="example: '- conv2d: {name: conv1, out: 96, kernel: 11, stride: 4}'",
-        )
+        hint = "example: '- conv2d: {name: conv1, out: 96, kernel: 11, stride: 4}'"
+        if isinstance(entry, dict) and len(entry) > 1:
+            tag, body = next(iter(entry.items()))
+            if body is None and isinstance(tag, str):  # '- conv2d:' with its fields not indented below it
+                fields = [str(key) for key in list(entry)[1:]]
+                hint = (f"'{short_text(', '.join(fields))}' line up with '{short_text(tag)}' instead of under it: "
+                        f"indent them two more spaces, or write '- {short_text(tag)}: {{{short_text(fields[0])}: ...}}'")
+        raise self.error(f"{where}: a layer entry is '- type: {{field: value, ...}}' or a bare '- type'", line, hint=hint)
+
+    def skip(self, err: SpecError, full: str | None, prev: str) -> str:
+        """Record an error confined to one entry (an unknown type, a bad field) and go on past
+        the entry, so that one run reports every such error in the file; the entry's input
+        stands in for its output. Errors between entries (names, shapes) are not collected:
+        they may be consequences of a skipped entry."""
+        self.problems.append(err)
+        if full is not None:
+            self.targets.setdefault(full, prev)
+        return prev
 
     def tag_error(self, tag: str, line: int | None, name: str | None) -> SpecError:
         candidates = [*known_tags(), *self.spec.model.modules]
@@ -155,7 +169,11 @@ class _Expander:
         for i, entry in enumerate(entries):
             line = entries.line_of(i) if isinstance(entries, LineList) else None
             where = f"layer #{i + 1} of " + (f"module instance '{scope}'" if scope else "'layers'")
-            tag, body = self.entry_parts(entry, line, where)
+            try:
+                tag, body = self.entry_parts(entry, line, where)
+            except SpecError as err:
+                self.skip(err, None, prev)
+                continue
             explicit = body.get("name")
             if explicit is not None:
                 local = anchor = str(explicit)
@@ -210,7 +228,7 @@ class _Expander:
         line = body.line
         module = self.spec.model.modules.get(tag)
         if module is None and lookup(tag) is None:
-            raise self.tag_error(tag, line, full)
+            return self.skip(self.tag_error(tag, line, full), full, prev)
         repeat = self.repeat_count(body, env, full)
         inputs = self.input_refs(body, scope, full)
         flags = self.flag_values(body, env, full)
@@ -275,7 +293,10 @@ class _Expander:
         fields = {k: v for k, v in body.items() if k not in _GRAPH_KEYS}
         if "args" in body:
             raise self.error("'args' is for module instances; layer fields go directly in the mapping", body.line_of("args"), full)
-        layer = self.validate_layer(tag, fields, body, env, full)
+        try:
+            layer = self.validate_layer(tag, fields, body, env, full)
+        except SpecError as err:
+            return self.skip(err, full, prev)
         if len(self.nodes) >= MAX_LAYERS:
             raise self.error(f"the spec expands to more than {MAX_LAYERS:,} layers (MAX_LAYERS)", body.line, full,
                              hint="check 'repeat' counts; see 'archcalc docs limits'")
@@ -292,9 +313,8 @@ class _Expander:
         try:
             return cls.model_validate(values)
         except ValidationError as err:
-            message, loc, hint = describe_validation_error(err, [*cls.model_fields, *_GRAPH_KEYS[:-1]])
-            line = body.line_of(loc[0]) if loc else body.line
-            raise self.error(f"{cls.type_name}: {message}", line, full, hint) from None
+            raise collected([self.error(f"{cls.type_name}: {message}", body.line_of(loc[0]) if loc else body.line, full, hint)
+                             for message, loc, hint in describe_validation_errors(err, [*cls.model_fields, *_GRAPH_KEYS[:-1]])]) from None
 
     def module_instance(self, tag, module: ModuleDef, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
         if tag in self.active_modules:
@@ -404,6 +424,8 @@ def build_graph(spec: Spec) -> Graph:
     expander.targets["input"] = "input"
     layers = spec.raw["layers"]
     last = expander.expand(layers, "", dict(spec.model.args), "input", ())
+    if expander.problems:
+        raise collected(expander.problems)
     nodes = []
     for pending in expander.nodes:
         _check_arity(pending)

@@ -21,6 +21,7 @@ MAX_DIM = 2**31 - 1
 MAX_TENSOR_VALUES = 2**48
 MAX_RF = 2**62
 MAX_LAYERS = 20_000
+MAX_REPORTED_ERRORS = 20
 MAX_MODULE_DEPTH = 32
 MAX_VERIFY_LAYERS = 2_000
 MAX_EXPRESSION_CHARS = 200
@@ -62,6 +63,8 @@ LIMITS: tuple[Limit, ...] = (
           "values of the network input and of each layer's output, batch 1"),
     Limit("MAX_RF", MAX_RF, "spec", "receptive-field size, effective stride and effective padding, in input pixels"),
     Limit("MAX_LAYERS", MAX_LAYERS, "spec", "layers once modules and `repeat` are expanded"),
+    Limit("MAX_REPORTED_ERRORS", MAX_REPORTED_ERRORS, "spec",
+          "independent errors reported from one file (the rest are counted)"),
     Limit("MAX_MODULE_DEPTH", MAX_MODULE_DEPTH, "spec", "modules instantiated inside modules"),
     Limit("MAX_VERIFY_LAYERS", MAX_VERIFY_LAYERS, "verify",
           "layers `archcalc verify` lowers to PyTorch (building and tracing modules costs about 1 ms a layer)"),

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ArchcalcError, Source, SpecError, short_repr, short_text
+from .errors import ArchcalcError, Source, SpecError, collected, short_repr, short_text
 from .layers.structure import InputShape, check_input_shape
 from .limits import MAX_NAME_CHARS
 from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
@@ -133,25 +133,40 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
 
 
+def describe_validation_errors(err: ValidationError, fields: list[str]) -> list[tuple[str, tuple[Any, ...], str | None]]:
+    """Each independent pydantic error as (message, location, hint), worded for spec authors:
+    one per field (a union reports one error per member it tried), unknown fields first, and
+    no "missing 'kernel'" beside the "unknown 'kernal'" that causes it."""
+    by_field: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for error in err.errors():
+        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        by_field.setdefault(loc, {**error, "loc": loc})
+    errors = sorted(by_field.values(), key=lambda e: e["type"] != "extra_forbidden")
+    meant = {_meant_field(str(e["loc"][-1]), fields) for e in errors if e["type"] == "extra_forbidden" and e["loc"]}
+    return [_describe(e, fields) for e in errors if not (e["type"] == "missing" and e["loc"] and e["loc"][-1] in meant)]
+
+
 def describe_validation_error(err: ValidationError, fields: list[str]) -> tuple[str, tuple[Any, ...], str | None]:
-    """The first pydantic error as (message, location, hint), worded for spec authors."""
-    # A typo yields both "unknown field" and "missing field": the unknown one is the cause.
-    first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    """The first of :func:`describe_validation_errors`."""
+    return describe_validation_errors(err, fields)[0]
+
+
+def _describe(error: dict[str, Any], fields: list[str]) -> tuple[str, tuple[Any, ...], str | None]:
+    loc = error["loc"]
     where = ".".join(str(part) for part in loc)
-    kind = first["type"]
+    kind = error["type"]
     if kind == "missing":
         return f"missing required field '{where}'", loc[:-1], None
     if kind == "extra_forbidden":
         return f"unknown field '{where}'", loc, _field_hint(str(loc[-1]), fields)
-    message = _MESSAGES.get(kind) or first["msg"].removeprefix("Value error, ")
+    message = _MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
     if not loc:  # a check of the whole mapping: no field to name, no value worth quoting
         return message, loc, None
     if kind in ("literal_error", "enum"):
-        message = "expected one of " + first.get("ctx", {}).get("expected", "the listed values").replace("'", "")
+        message = "expected one of " + error.get("ctx", {}).get("expected", "the listed values").replace("'", "")
     elif kind in _BOUNDS:
-        message = _BOUNDS[kind].format(**{k: v for k, v in first.get("ctx", {}).items()})
-    return f"field '{where}': {message} (got {short_repr(first.get('input'))})", loc, None
+        message = _BOUNDS[kind].format(**{k: v for k, v in error.get("ctx", {}).items()})
+    return f"field '{where}': {message} (got {short_repr(error.get('input'))})", loc, None
 
 
 _MESSAGES = {
@@ -182,13 +197,22 @@ NOT_FIELDS = {
 }
 
 
+def _meant_field(name: str, fields: list[str]) -> str | None:
+    """The field an unknown ``name`` most likely means: archcalc's word for a torch/Keras
+    name, or the closest spelling."""
+    if name in FIELD_SYNONYMS:
+        return FIELD_SYNONYMS[name]
+    close = difflib.get_close_matches(name, fields, n=1)
+    return close[0] if close else None
+
+
 def _field_hint(name: str, fields: list[str]) -> str:
     if name in FIELD_SYNONYMS:
         return f"archcalc calls it '{FIELD_SYNONYMS[name]}'"
     if name in NOT_FIELDS:
         return NOT_FIELDS[name]
-    close = difflib.get_close_matches(name, fields, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(fields)}"
+    meant = _meant_field(name, fields)
+    return f"did you mean '{meant}'?" if meant else f"known fields: {', '.join(fields)}"
 
 
 def parse_spec(raw: Any, file: str) -> Spec:
@@ -202,8 +226,8 @@ def parse_spec(raw: Any, file: str) -> Spec:
     try:
         model = SpecModel.model_validate(dict(raw))
     except ValidationError as err:
-        message, loc, hint = describe_validation_error(err, list(SpecModel.model_fields))
-        raise SpecError(message, source=Source(file, line_at(raw, loc)), hint=hint) from None
+        raise collected([SpecError(message, source=Source(file, line_at(raw, loc)), hint=hint)
+                         for message, loc, hint in describe_validation_errors(err, list(SpecModel.model_fields))]) from None
     return Spec(model, raw, file)
 
 

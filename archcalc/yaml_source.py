@@ -198,15 +198,33 @@ def _reader_line(text: str, position: int) -> int:
 
 
 def _yaml_error(err: yaml.MarkedYAMLError, file: str) -> SpecError:
-    """Point at the construct the parser was in (an unclosed '{'), not where it gave up."""
+    """A parse error at the line to fix: for an unclosed bracket or quote the line where it
+    opens (the parser only notices lines later); for a block mapping or list, the line whose
+    indentation broke it (where the parser gave up), with the line the block starts on."""
     problem = err.problem or "invalid YAML"
-    mark = err.context_mark or err.problem_mark
-    line = mark.line + 1 if mark is not None else None
-    if err.context_mark is not None and err.problem_mark is not None and err.problem_mark.line != err.context_mark.line:
-        problem += f" ({err.context} that starts here; the parser gave up on line {err.problem_mark.line + 1})"
-    elif err.context:
-        problem += f" ({err.context})"
-    return SpecError(f"invalid YAML: {problem}", source=Source(file, line))
+    context, start, stop = err.context or "", err.context_mark, err.problem_mark
+    hint = None
+    if start is not None and stop is not None and stop.line != start.line:
+        if context.startswith("while parsing a block"):
+            kind = context.removeprefix("while parsing a ")
+            problem += f" (in the {kind} that starts on line {start.line + 1})"
+            line = stop.line + 1
+            hint = _INDENT_HINT
+        else:
+            problem += f" ({context} that starts here; the parser gave up on line {stop.line + 1})"
+            line = start.line + 1
+    else:
+        if context:
+            problem += f" ({context})"
+        mark = start or stop
+        line = mark.line + 1 if mark is not None else None
+        if problem.startswith("mapping values are not allowed"):
+            hint = _INDENT_HINT + "; a value that contains ': ' must be quoted"
+    return SpecError(f"invalid YAML: {problem}", source=Source(file, line), hint=hint)
+
+
+_INDENT_HINT = ("check this line's indentation against the lines above: the entries of one list, "
+                "and the fields of one mapping, start in the same column")
 
 
 def read_text(path: Path, limit: int) -> str:

@@ -204,3 +204,76 @@ def test_padding_words_in_any_case(tmp_path, cli):
                  "--format", "json")
     layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
     assert layers["c"]["output_shape"] == [8, 32, 32] and layers["d"]["output_shape"] == [8, 30, 30]
+
+
+def test_every_independent_error_in_a_file_is_reported(tmp_path, cli):
+    """Three layers with their own mistakes give three located errors in one run; the
+    mistake inside a module used three times is one error, at the module's line."""
+    body = """\
+    modules:
+      block:
+        layers:
+          - conv2d: {out: 4, kernal: 3}
+    layers:
+      - conv2d: {filters: 8, kernel: 3}
+      - batchnorm: {eps: -1}
+      - block: {repeat: 3}
+      - maxpol: {kernel: 2}
+    """
+    path = write(tmp_path, body)
+    result = cli("summary", str(path))
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in lines[:-1]] == [f"{path}:{n}" for n in (8, 9, 6, 11)]
+    assert "unknown field 'filters'" in lines[0] and "missing" not in result.stderr  # 'out' is what 'filters' meant
+    assert "must be more than 0" in lines[1] and "'kernal'" in lines[2] and "'maxpol'" in lines[3]
+    assert lines[-1] == "error: 4 errors; fix them and run again"
+
+
+def test_reported_errors_stop_at_the_limit_and_count_the_rest(tmp_path, cli):
+    from archcalc.limits import MAX_REPORTED_ERRORS
+
+    count = MAX_REPORTED_ERRORS + 5
+    body = "layers:\n" + "".join(f"  - conv2d: {{out: 4, kernel: 1, bogus{i}: 1}}\n" for i in range(count))
+    stderr = cli("summary", str(write(tmp_path, body))).stderr
+    assert stderr.count("unknown field 'bogus") == MAX_REPORTED_ERRORS
+    assert stderr.rstrip().endswith(f"{count} errors (5 more not shown); fix them and run again")
+
+
+def test_errors_between_layers_wait_for_the_layers_to_be_valid(tmp_path, cli):
+    """An undefined input may only be the skipped layer's name: with a bad layer, only the
+    layer's own error is reported."""
+    body = "layers:\n  - conv2d: {name: a, out: 4, kernal: 1}\n  - add: {inputs: [a, nowhere]}\n"
+    stderr = cli("summary", str(write(tmp_path, body))).stderr
+    assert "'kernal'" in stderr and "nowhere" not in stderr
+
+
+def test_several_frame_errors_are_reported(tmp_path, cli):
+    stderr = cli("summary", str(write(tmp_path, "layers: []\nouputs: [x]\n", header="name: x\n"))).stderr
+    assert "unknown field 'ouputs'" in stderr and "missing required field 'input'" in stderr
+
+
+MISINDENTED = {
+    # a field indented less than its neighbours: the line itself, not where its mapping starts
+    "field outdented": ("layers:\n  - conv2d:\n      out: 16\n     kernel: 3\n", 6, "in the block mapping that starts on line"),
+    # a list entry indented less than its neighbours
+    "entry outdented": ("layers:\n  - relu\n - relu\n  - relu\n", 5, "in the block mapping that starts on line 1"),
+    # a field indented more than its neighbours
+    "field indented": ("layers:\n  - conv2d:\n      out: 16\n        kernel: 3\n", 6, "mapping values are not allowed"),
+}
+
+
+@pytest.mark.parametrize("case", MISINDENTED)
+def test_misindented_line_is_the_line_reported(case, tmp_path, cli):
+    body, line, fragment = MISINDENTED[case]
+    path = write(tmp_path, body)
+    stderr = cli("summary", str(path)).stderr
+    assert stderr.startswith(f"error: {path}:{line}: invalid YAML") and fragment in stderr
+    assert "hint: check this line's indentation" in stderr
+
+
+def test_fields_not_indented_under_their_layer(tmp_path, cli):
+    path = write(tmp_path, "layers:\n  - conv2d:\n    out: 16\n    kernel: 3\n")
+    stderr = cli("summary", str(path)).stderr
+    assert stderr.startswith(f"error: {path}:4: layer #1 of 'layers': a layer entry is")
+    assert "'out, kernel' line up with 'conv2d' instead of under it" in stderr

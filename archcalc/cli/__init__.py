@@ -31,7 +31,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ArchcalcError as err:
-            click.echo(f"error: {err}", err=True)
+            for line in getattr(err, "lines", lambda: [str(err)])():
+                click.echo(f"error: {line}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise

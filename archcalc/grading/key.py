@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import Source, SpecError, short_repr
+from ..errors import Source, SpecError, collected, short_repr
 from ..layers.structure import InputShape
 from ..limits import MAX_BATCH, MAX_QUESTIONS
-from ..spec import Name, describe_validation_error, line_at
+from ..spec import Name, describe_validation_errors, line_at
 from ..yaml_source import LineMap, load_yaml_file
 
 Count = Annotated[int, Field(ge=1, le=MAX_BATCH)]
@@ -129,13 +129,13 @@ def load_key(path: Path) -> Key:
     raw = load_yaml_file(path)
     if not isinstance(raw, LineMap):
         raise SpecError("an answer key is a mapping with 'title', 'network' and 'questions'", source=Source(str(path), 1),
-                        hint="see docs/grading.md for a complete example")
+                        hint="'archcalc docs grading' shows a complete example")
     try:
         model = KeyModel.model_validate(dict(raw))
     except ValidationError as err:
         fields = list(KeyModel.model_fields) + list(Question.model_fields) + list(ConventionProfile.model_fields)
-        message, loc, hint = describe_validation_error(err, fields)
-        raise SpecError(_question_of(raw, loc) + message, source=Source(str(path), line_at(raw, loc)), hint=hint) from None
+        raise collected([SpecError(_question_of(raw, loc) + message, source=Source(str(path), line_at(raw, loc)), hint=hint)
+                         for message, loc, hint in describe_validation_errors(err, fields)]) from None
     _check_unique_ids(model, raw, path)
     return Key(model, raw, path)
 
