@@ -40,7 +40,7 @@ def expected_edges(analysis):
 @pytest.mark.parametrize("name", ZOO)
 def test_every_builtin_spec_renders(name, tmp_path, cli):
     out = tmp_path / "net.svg"
-    result = cli("render", name, "-o", str(out), "--show", "params,macs")
+    result = cli("render", name, "-o", str(out), "--show", "params,macs", "--depth", "9")  # every layer
     assert result.exit_code == 0, result.output
     nodes, edges, text = svg_of(out)
     analysis = zoo(name)
@@ -79,6 +79,23 @@ def test_depth_collapses_modules(tmp_path, cli):
     assert "inception_3a" in nodes and not any(n.startswith("inception_3a/") for n in nodes)
     assert "pool2->inception_3a" in edges and "inception_3a->inception_3b" in edges
     assert "inception_4a->aux1" in edges
+
+
+def test_a_large_network_is_collapsed_to_stay_legible(tmp_path, cli):
+    """ResNet-50 has 177 layers (over LEGIBLE_NODES = 80): drawn as its 25 top-level entries
+    (input, conv1, bn1, relu, maxpool, 16 bottleneck blocks, avgpool, flatten, fc, softmax), with a
+    note; a depth or a part the user asks for is drawn as asked, and VGG-16's 41 layers in full."""
+    out = tmp_path / "r.svg"
+    result = cli("render", "resnet50", "-o", str(out))
+    nodes, _, _ = svg_of(out)
+    assert len(nodes) == 25 and "conv2_1" in nodes and not any("/" in node for node in nodes)
+    assert "note: 177 layers: modules collapsed with --depth 0 (25 nodes)" in result.stderr
+    assert "--depth 1: every layer" in result.stderr
+    for extra in (("--depth", "1"), ("--only", "conv2_1/")):
+        result = cli("render", "resnet50", "-o", str(out), *extra)
+        assert "note:" not in result.stderr and any("/" in node for node in svg_of(out)[0])
+    result = cli("render", "vgg16", "-o", str(out))
+    assert "note:" not in result.stderr and len(svg_of(out)[0]) == 41
 
 
 def test_only_draws_a_module_with_its_inputs(tmp_path, cli):
@@ -150,7 +167,7 @@ def test_hostile_names(tmp_path, monkeypatch, renderer):
 def test_too_many_nodes_is_refused(tmp_path, cli):
     spec = tmp_path / "chain.yaml"
     spec.write_text("name: chain\ninput: [3, 8, 8]\nlayers:\n  - relu: {name: r, repeat: 1500}\n")
-    result = cli("render", str(spec), "-o", str(tmp_path / "c.svg"))
+    result = cli("render", str(spec), "-o", str(tmp_path / "c.svg"), "--depth", "1")
     assert result.exit_code == 1 and "1,501 nodes, over the limit of 1,500 (MAX_DIAGRAM_NODES)" in result.stderr
     assert "--depth" in result.stderr and not (tmp_path / "c.svg").exists()
     assert cli("render", str(spec), "-o", str(tmp_path / "c.svg"), "--depth", "0").exit_code == 0

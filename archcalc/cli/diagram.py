@@ -44,7 +44,8 @@ from .options import layout_option, load_graph, parse_list, print_warnings, spec
     "--depth",
     type=click.IntRange(min=0),
     default=None,
-    help="Collapse modules nested deeper than N into one node (as in summary).",
+    help="Collapse modules nested deeper than N into one node (as in summary). "
+    "Default: every layer, or for a large network the deepest N that keeps it legible (a note says which).",
 )
 @click.option("--rankdir", type=click.Choice(["TB", "LR"]), default="TB", show_default=True)
 @layout_option
@@ -68,7 +69,7 @@ def render(
 ) -> None:
     """Draw SPEC as a diagram (Graphviz): nodes with their shapes and numbers, modules as clusters."""
     from ..analysis import analyze
-    from ..diagram.dot import DiagramOptions, build_dot
+    from ..diagram.dot import DiagramOptions, build_dot, legible
     from ..diagram.engine import FORMATS, render as render_dot
     from ..report import Layout
 
@@ -79,7 +80,9 @@ def render(
         )
     analysis = analyze(load_graph(spec, input_shape, sets))
     print_warnings(analysis.warnings)
-    options = DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only)
+    options, note = legible(analysis, DiagramOptions(depth, show or (), edge_labels, color_by, rankdir, Layout(layout), only))
+    if note:
+        click.echo(f"note: {note}", err=True)
     source = build_dot(analysis, options)
     write_output(render_dot(source, fmt, lambda message: print_warnings([message])), output)
     if str(output) != "-":

@@ -14,7 +14,7 @@ border.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
@@ -30,6 +30,11 @@ from .dotsyntax import DotWriter, Html, clip, html_text
 # list of names, and then the text overflows its boxes.
 FONT = "Helvetica"
 _MERGE_SYMBOL = {"add": "+", "mul": "×"}
+
+LEGIBLE_NODES = 80
+"""Nodes a whole-network diagram may have before modules are collapsed automatically: about
+VGG-19-BN or ResNet-18 drawn in full; ResNet-50's 177 layers drawn top to bottom were a PNG
+30,000 pixels tall, which no one reads."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,25 @@ def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayR
                             source=Source(analysis.file),
                             hint="draw modules as single nodes with --depth N, or a part with --only PREFIX")
     return rows, owner
+
+
+def legible(analysis: Analysis, options: DiagramOptions) -> tuple[DiagramOptions, str | None]:
+    """``options`` with modules collapsed to the deepest ``--depth`` that keeps a whole-network
+    diagram within LEGIBLE_NODES, and a note saying so; unchanged where the user chose a depth
+    or a part (``--only``), or where the network fits."""
+    if options.depth is not None or options.only is not None or len(analysis.rows) <= LEGIBLE_NODES:
+        return options, None
+    deepest = max(len(row.scope) for row in analysis.rows)
+    counts = [len(display_rows(analysis, depth, module_totals=False)) for depth in range(deepest)]
+    fitting = [depth for depth, count in enumerate(counts) if count <= LEGIBLE_NODES]
+    if not counts:
+        return options, (f"{len(analysis.rows):,} layers make a large diagram: --only PREFIX draws a part "
+                         "(its layers' names start with PREFIX)")
+    depth = fitting[-1] if fitting else 0
+    return replace(options, depth=depth), (
+        f"{len(analysis.rows):,} layers: modules collapsed with --depth {depth} ({counts[depth]} nodes) to stay "
+        f"legible; a larger --depth draws more of each module (--depth {deepest}: every layer), "
+        "--only PREFIX one part")
 
 
 def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
