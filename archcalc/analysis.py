@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .conventions import FLOP_PRESETS, Conventions, OpRecord
+from .errors import ArchcalcError
 from .graph import Graph
 from .layers import ParamCount, RuleContext, Shape
 from .layers.base import numel
@@ -114,6 +115,37 @@ def run_passes(graph: Graph, conventions: Conventions) -> tuple[PassResults, Rul
     return results, ctx
 
 
+def _run_fitting(graph: Graph, conventions: Conventions) -> tuple[Graph, PassResults, RuleContext]:
+    """:func:`run_passes`, leaving out a training-only branch that does not fit the input (with a
+    warning naming it): torchvision runs Inception v3 at 224×224 in eval mode, where its auxiliary
+    classifier, which only training calls, would not fit. Any other error stands."""
+    dropped: list[str] = []
+    while True:
+        try:
+            results, ctx = run_passes(graph, conventions)
+        except ArchcalcError as err:
+            culprit = next((node for node in graph.nodes if node.name == err.layer), None)
+            if culprit is None or not culprit.training_only:
+                raise
+            graph = _without(graph, culprit.name)
+            dropped.append(f"{culprit.source}: layer '{culprit.name}' ({culprit.type}): training-only, and it does not "
+                           f"fit this input ({err.message}): the branch from it is left out of the analysis (its parameters are not counted); "
+                           "inference is unaffected")
+            continue
+        ctx.warnings[:0] = dropped
+        return graph, results, ctx
+
+
+def _without(graph: Graph, name: str) -> Graph:
+    """``graph`` without the layer ``name`` and every layer that depends on it."""
+    gone = {name}
+    for node in graph.nodes:
+        if any(src in gone for src in node.inputs):
+            gone.add(node.name)
+    return replace(graph, nodes=tuple(node for node in graph.nodes if node.name not in gone),
+                   outputs=tuple(output for output in graph.outputs if output not in gone))
+
+
 def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
     inference = [row for row in rows if not row.training_only]
     trainable = sum(row.params.trainable for row in rows)
@@ -138,7 +170,7 @@ def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
 def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     """Analyze a graph under the given conventions (defaults: PyTorch's)."""
     conventions = conventions or Conventions()
-    results, ctx = run_passes(graph, conventions)
+    graph, results, ctx = _run_fitting(graph, conventions)
     formula = conventions.preset.formula
     scale = conventions.batch * conventions.bytes_per_value
     rows = tuple(

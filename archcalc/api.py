@@ -18,9 +18,10 @@ from .spec import Spec, load_spec, with_overrides
 from .zoo import resolve_spec
 
 
-def load(spec: str | Path, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None) -> Spec:
-    """Load a spec by path or zoo name, applying ``--input`` / ``--set`` style overrides."""
-    return with_overrides(load_spec(resolve_spec(str(spec))), input_shape, args)
+def load(spec: str | Path, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None,
+         until: str | None = None) -> Spec:
+    """Load a spec by path or zoo name, applying ``--input`` / ``--set`` / ``--until`` style overrides."""
+    return with_overrides(load_spec(resolve_spec(str(spec))), input_shape, args, until=until)
 
 
 def summarize(spec: str | Path, conventions: Conventions | None = None, **overrides: Any) -> Analysis:

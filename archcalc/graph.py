@@ -29,7 +29,10 @@ _FLAGS = ("training_only", "functional")
 """Entry keys that mark the layer, or every layer of a module instance: an auxiliary branch used
 in training only; an operation the reference implementation calls as a function (F.relu), which
 hook-based FLOP counters do not see."""
-_GRAPH_KEYS = ("name", "inputs", "repeat", *_FLAGS, "args")
+_GRAPH_KEYS = ("name", "inputs", "repeat", "repeat_from", "if", *_FLAGS, "args")
+REPEAT_INDEX = "repeat_index"
+"""The argument a repeated entry's fields and args may use: 0 for the first copy, 1, ... (the
+first block of a stage often differs: ``stride: $(2 if repeat_index == 0 else 1)``)."""
 _SCOPE_SEP = "/"
 
 
@@ -229,24 +232,44 @@ class _Expander:
         module = self.spec.model.modules.get(tag)
         if module is None and lookup(tag) is None:
             return self.skip(self.tag_error(tag, line, full), full, prev)
+        if not self.condition(body, env, full):
+            self.targets.setdefault(full, prev)  # left out: the entry is the identity, its name its input
+            return prev
         repeat = self.repeat_count(body, env, full)
         inputs = self.input_refs(body, scope, full)
         flags = self.flag_values(body, env, full)
         for flag in flags:
             self.flag_depth[flag] += 1
         try:
-            if repeat == 1:
+            if repeat == 1 and "repeat" not in body:
                 return self.instance(tag, module, body, full, inputs, env, prev, stack)
             self.modules[full] = f"{tag} ×{repeat}"
             out = prev
-            for k in range(1, repeat + 1):
-                out = self.instance(tag, module, body, _join(full, str(k)), inputs if k == 1 else None, env, out,
-                                    (*stack, full))
+            first = self.repeat_from(body, env, full)
+            for k in range(repeat):
+                out = self.instance(tag, module, body, _join(full, str(first + k)), inputs if k == 0 else None,
+                                    {**env, REPEAT_INDEX: k}, out, (*stack, full))
             self.targets[full] = out
             return out
         finally:
             for flag in flags:
                 self.flag_depth[flag] -= 1
+
+    def condition(self, body: LineMap, env: Mapping[str, Any], full: str) -> bool:
+        """The entry's ``if:`` (true without one): an entry whose condition is false is left out."""
+        value = self.substituted(body.get("if", True), env, body.line_of("if"), full)
+        if not isinstance(value, bool):
+            raise self.error(f"if must be true or false, got {short_repr(value)}", body.line_of("if"), full,
+                             hint="write a comparison, e.g. 'if: $(stride == 1 and cin == cout)'")
+        return value
+
+    def repeat_from(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
+        """The number of the first copy's name: 1 (``stage/1``) unless ``repeat_from`` says 0, as
+        PyTorch's ``nn.Sequential`` numbers its children."""
+        value = self.substituted(body.get("repeat_from", 1), env, body.line_of("repeat_from"), full)
+        if value not in (0, 1) or isinstance(value, bool):
+            raise self.error(f"repeat_from must be 0 or 1, got {short_repr(value)}", body.line_of("repeat_from"), full)
+        return value
 
     def flag_values(self, body: LineMap, env: Mapping[str, Any], full: str) -> list[str]:
         """The flags (_FLAGS) the entry sets to true."""
@@ -322,8 +345,12 @@ class _Expander:
         if len(self.active_modules) >= MAX_MODULE_DEPTH:
             raise self.error(f"modules nest more than {MAX_MODULE_DEPTH} deep (MAX_MODULE_DEPTH)", body.line, full,
                              hint="see 'archcalc docs limits'")
-        if inputs is not None and len(inputs) != 1:
-            raise self.error(f"module '{tag}' takes one input, got {len(inputs)}", body.line_of("inputs"), full)
+        names = module.inputs or ["input"]
+        if len(inputs if inputs is not None else [prev]) != len(names):
+            count = len(inputs) if inputs is not None else 1
+            raise self.error(f"module '{tag}' takes {len(names)} input{'s' if len(names) > 1 else ''} "
+                             f"({', '.join(names)}), got {count}", body.line_of("inputs"), full,
+                             hint=f"list them in order: 'inputs: [{', '.join(names)}]' with the layers they come from")
         extra = [k for k in body if k not in _GRAPH_KEYS]
         if extra:
             raise self.error(
@@ -335,7 +362,10 @@ class _Expander:
         bound = self.bind_args(tag, module, body, env, full)
         self.modules[full] = tag
         self.module_args[full] = ", ".join(f"{name}={value}" for name, value in bound.items())
-        self.targets[_join(full, "input")] = inputs[0] if inputs is not None else prev
+        sources = inputs if inputs is not None else [prev]
+        for name, source in zip(names, sources):
+            self.targets[_join(full, name)] = source
+        self.targets.setdefault(_join(full, "input"), sources[0])
         self.active_modules.append(tag)
         out = self.expand(self.spec.raw["modules"][tag]["layers"], full, {**self.spec.model.args, **bound}, _join(full, "input"), (*stack, full))
         self.active_modules.pop()
@@ -434,9 +464,12 @@ def build_graph(spec: Spec) -> Graph:
                           pending.functional))
     ordered = toposort(nodes)
     outputs = _outputs(spec, expander, last)
+    if spec.model.until is not None:
+        ordered, outputs = _until(spec, expander, ordered)
     check_inference_outputs(ordered, outputs)
     warnings = (*_input_warnings(spec), *unused_warnings(ordered, outputs))
-    return Graph(spec.model.name, ordered, dict(expander.modules), outputs, spec.file, warnings,
+    name = spec.model.name if spec.model.until is None else f"{spec.model.name} (up to {spec.model.until})"
+    return Graph(name, ordered, dict(expander.modules), outputs, spec.file, warnings,
                  dict(expander.module_args))
 
 
@@ -454,6 +487,23 @@ def input_order_warning(spec: Spec) -> str | None:
 def _input_warnings(spec: Spec) -> tuple[str, ...]:
     warning = input_order_warning(spec)
     return (warning,) if warning else ()
+
+
+def _until(spec: Spec, expander: _Expander, nodes: tuple[Node, ...]) -> tuple[tuple[Node, ...], tuple[str, ...]]:
+    """The network cut at ``until`` (a layer or module instance): that node is the one output,
+    and only the layers it depends on remain (a trunk up to 'pool5')."""
+    where = "--until" if "until" in spec.overrides else str(spec.source(spec.raw.line_of("until")))
+    source = spec.source(None if "until" in spec.overrides else spec.raw.line_of("until"))
+    try:
+        output = expander.resolve(_Ref("", str(spec.model.until), source, "until"))
+    except GraphError as err:
+        raise GraphError(f"{where} {short_text(str(spec.model.until))}: no layer or module of that name",
+                         source=source, hint=err.hint) from None
+    needed = {output}
+    for node in reversed(nodes):
+        if node.name in needed:
+            needed.update(node.inputs)
+    return tuple(node for node in nodes if node.name in needed), (output,)
 
 
 def _outputs(spec: Spec, expander: _Expander, last: str) -> tuple[str, ...]:

@@ -70,6 +70,8 @@ class ModuleDef(BaseModel):
 
     description: str | None = None
     args: list[Name] | dict[Name, ArgValue] = Field(default_factory=list)
+    inputs: list[Name] | None = Field(default=None, min_length=1)
+    """Names of the module's inputs, first one the default: a decoder block's ``[x, skip]``."""
     layers: list[Any] = Field(min_length=1)
 
     def defaults(self) -> dict[str, ArgValue]:
@@ -93,6 +95,8 @@ class SpecModel(BaseModel):
     modules: dict[Name, ModuleDef] = Field(default_factory=dict)
     layers: list[Any] = Field(min_length=1)
     outputs: list[str] | None = Field(default=None, min_length=1)
+    until: Name | None = None
+    """Analyse the network only up to this layer or module instance (``--until``)."""
 
 
 @dataclass(frozen=True)
@@ -242,10 +246,13 @@ def load_spec_text(text: str, file: str = "<spec>") -> Spec:
 
 
 def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None,
-                   origin: str = "--set") -> Spec:
-    """A spec with its input shape and/or declared arguments replaced (``--input``, ``--set``, or
-    an answer key's ``input:`` and ``set:``, which ``origin`` names in errors)."""
+                   origin: str = "--set", until: str | None = None) -> Spec:
+    """A spec with its input shape, declared arguments or cut replaced (``--input``, ``--set``,
+    ``--until``, or an answer key's ``input:`` and ``set:``, which ``origin`` names in errors)."""
     updates: dict[str, Any] = {}
+    if until is not None:
+        check_name(until, lambda message, hint=None: SpecError(f"--until: {message}", hint=hint))
+        updates["until"] = until
     if input_shape is not None:
         try:
             check_input_shape(input_shape)

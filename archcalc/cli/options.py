@@ -48,7 +48,15 @@ def parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
 
 
 def spec_options(command: Any) -> Any:
-    """--input and --set: the overrides every command that loads a spec accepts."""
+    """--input, --set and --until: the overrides every command that loads a spec accepts. --until
+    is kept in the context (``ctx.meta``) for :func:`load_graph` rather than passed to each command."""
+    command = click.option(
+        "--until",
+        metavar="LAYER",
+        expose_value=False,
+        callback=lambda ctx, param, value: ctx.meta.__setitem__("archcalc.until", value),
+        help="Analyse the network only up to LAYER (a layer or module instance), e.g. --until pool5.",
+    )(command)
     command = click.option(
         "--set",
         "sets",
@@ -235,7 +243,7 @@ def load_graph(spec: str, input_shape, sets):
 
     loaded: list[Any] = []
     with _input_order_hint(loaded):
-        loaded.append(load(spec, input_shape, sets))
+        loaded.append(load(spec, input_shape, sets, until=_until()))
         return build_graph(loaded[0])
 
 
@@ -246,8 +254,14 @@ def analyze_spec(spec: str, input_shape, sets, conventions):
 
     loaded: list[Any] = []
     with _input_order_hint(loaded):
-        loaded.append(load(spec, input_shape, sets))
+        loaded.append(load(spec, input_shape, sets, until=_until()))
         return analyze(build_graph(loaded[0]), conventions)
+
+
+def _until() -> str | None:
+    """The command's --until (see :func:`spec_options`)."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get("archcalc.until") if context is not None else None
 
 
 def check_writable(output: Path | None) -> None:
