@@ -53,6 +53,10 @@ class OpKind(str, enum.Enum):
     CONV_TRANSPOSE = "conv_transpose"
     LINEAR = "linear"
     BATCH_NORM = "batch_norm"
+    LAYER_NORM = "layer_norm"  # nn.LayerNorm
+    LAYER_NORM_2D = "layer_norm_2d"  # LayerNorm over channels (torchvision's LayerNorm2d, a subclass)
+    GROUP_NORM = "group_norm"
+    INSTANCE_NORM = "instance_norm"
     LRN = "lrn"
     RELU = "relu"  # nn.ReLU -> F.relu
     RELU6 = "relu6"  # nn.ReLU6 -> F.hardtanh
@@ -66,11 +70,15 @@ class OpKind(str, enum.Enum):
     HARDSIGMOID = "hardsigmoid"
     SOFTMAX = "softmax"
     DROPOUT = "dropout"
+    STOCHASTIC_DEPTH = "stochastic_depth"  # torchvision.ops.StochasticDepth: the identity at inference
     MAX_POOL = "max_pool"
     AVG_POOL = "avg_pool"
     ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
     ADAPTIVE_MAX_POOL = "adaptive_max_pool"
     PAD = "pad"
+    UPSAMPLE_NEAREST = "upsample_nearest"
+    UPSAMPLE_BILINEAR = "upsample_bilinear"
+    CHANNEL_SHUFFLE = "channel_shuffle"
     FLATTEN = "flatten"
     CONCAT = "concat"
     ADD = "add"
@@ -100,6 +108,15 @@ class OpRecord:
 
 
 _POOLS = {OpKind.MAX_POOL, OpKind.AVG_POOL, OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_MAX_POOL}
+_NORMS = {OpKind.BATCH_NORM, OpKind.LAYER_NORM, OpKind.LAYER_NORM_2D, OpKind.GROUP_NORM, OpKind.INSTANCE_NORM}
+_STATISTICS_NORMS = _NORMS - {OpKind.BATCH_NORM}  # statistics computed at inference (aten layer/group/instance norm)
+_UPSAMPLES = {OpKind.UPSAMPLE_NEAREST, OpKind.UPSAMPLE_BILINEAR}
+
+
+def _norm_ops(op: OpRecord) -> int:
+    """fvcore's and calflops' count of a layer, group or instance norm: 5 ops per input element
+    with an affine transform, 4 without (both read whether the weight is given)."""
+    return _if(op.kind in _STATISTICS_NORMS, (5 if op.trainable_params else 4) * op.in_elems)
 
 # ptflops (pytorch backend): module hooks, and patched torch.nn.functional calls (each counts the
 # input's elements). A module call fires both where its class is hooked and the function its
@@ -133,24 +150,37 @@ def _module(op: OpRecord, kinds: set[OpKind] | frozenset[OpKind], value: int) ->
 
 
 def _thop(op: OpRecord) -> int:
-    """thop's module hooks: BatchNorm 4 per element, average pools their outputs, adaptive average
-    pools inputs and outputs, softmax 3 per element less one per row (exp, sum, divide)."""
+    """thop's module hooks (exact classes: not GroupNorm, nor LayerNorm2d, a subclass): BatchNorm 4
+    per element, LayerNorm and InstanceNorm 2 (4 with affine), average pools their outputs, adaptive
+    average pools inputs and outputs, softmax 3 per element less one per row (exp, sum, divide),
+    upsampling 1 per output element (nearest) or 11 (bilinear)."""
     return (op.output_macs
             + _module(op, {OpKind.BATCH_NORM}, 4 * op.in_elems)
+            + _module(op, {OpKind.LAYER_NORM, OpKind.INSTANCE_NORM}, (4 if op.trainable_params else 2) * op.in_elems)
+            + _module(op, {OpKind.UPSAMPLE_NEAREST}, op.out_elems)
+            + _module(op, {OpKind.UPSAMPLE_BILINEAR}, 11 * op.out_elems)
             + _module(op, {OpKind.AVG_POOL}, op.out_elems)
             + _module(op, {OpKind.ADAPTIVE_AVG_POOL}, op.in_elems + op.out_elems)
             + _module(op, {OpKind.SOFTMAX}, 3 * op.out_elems - op.out_elems // op.out_channels))
 
 
 def _ptflops(op: OpRecord) -> int:
+    """Module hooks (exact classes) and patched functions. Norms count their input, doubled where the
+    module has an ``affine`` attribute set (BatchNorm, GroupNorm, InstanceNorm; LayerNorm names it
+    ``elementwise_affine``, so once); upsampling counts its output in the nn.Upsample hook and again
+    in the patched F.interpolate."""
     patched = _PTFLOPS_PATCHED_FUNCTIONS if op.functional else _PTFLOPS_PATCHED_BY_MODULE
     sightings = _module(op, _PTFLOPS_HOOKED, 1) + (op.kind in patched)
-    return op.macs + op.bias + _module(op, {OpKind.BATCH_NORM}, 2 * op.in_elems) + sightings * op.in_elems
+    norm = (_module(op, {OpKind.BATCH_NORM}, 2 * op.in_elems) + _module(op, {OpKind.LAYER_NORM}, op.in_elems)
+            + _module(op, {OpKind.GROUP_NORM, OpKind.INSTANCE_NORM}, (2 if op.trainable_params else 1) * op.in_elems))
+    upsample = _if(op.kind in _UPSAMPLES, (_module(op, _UPSAMPLES, 1) + 1) * op.out_elems)
+    return op.macs + op.bias + norm + upsample + sightings * op.in_elems
 
 
 def _calflops(op: OpRecord) -> int:
     patched = _CALFLOPS_PATCHED_FUNCTIONS if op.functional else _CALFLOPS_PATCHED_BY_MODULE
     return (2 * op.macs + _if(op.kind == OpKind.CONV, op.bias) + _if(op.kind == OpKind.BATCH_NORM, 2 * op.in_elems)
+            + _norm_ops(op) + _if(op.kind in _UPSAMPLES, op.in_elems)  # F.interpolate by scale: the input's size
             + _if(op.kind in patched, op.in_elems))
 
 
@@ -165,22 +195,25 @@ FLOP_PRESETS: dict[str, FlopPreset] = {
                    "(archcalc's count, per layer docstring)",
                    lambda op: 2 * op.macs + op.bias + op.other),
         FlopPreset("fvcore", "flops (MACs)", "MACs + 2 × BatchNorm elements + adaptive-avg-pool input elements "
-                   "(fvcore FlopCountAnalysis)",
+                   "+ 5 × layer/group/instance-norm elements + upsampled outputs (×4 bilinear) (fvcore FlopCountAnalysis)",
                    lambda op: op.macs + _if(op.kind == OpKind.BATCH_NORM, 2 * op.in_elems)
-                   + _if(op.kind == OpKind.ADAPTIVE_AVG_POOL, op.in_elems)),
-        FlopPreset("torchinfo", "Mult-Adds", "MACs (per output element) + bias adds + BatchNorm γ/β count per BN "
+                   + _if(op.kind == OpKind.ADAPTIVE_AVG_POOL, op.in_elems) + _norm_ops(op)
+                   + _if(op.kind == OpKind.UPSAMPLE_NEAREST, op.out_elems)
+                   + _if(op.kind == OpKind.UPSAMPLE_BILINEAR, 4 * op.out_elems)),
+        FlopPreset("torchinfo", "Mult-Adds", "MACs (per output element) + bias adds + γ/β count of each norm "
                    "layer (torchinfo summary)",
-                   lambda op: op.output_macs + op.bias + _if(op.kind == OpKind.BATCH_NORM, op.trainable_params)),
+                   lambda op: op.output_macs + op.bias + _if(op.kind in _NORMS, op.trainable_params)),
         FlopPreset("thop", "MACs", "MACs (per output element) + 4 × BatchNorm elements + avg-pool outputs + "
-                   "adaptive-avg-pool inputs and outputs + softmax; modules only, ReLU and max-pool free (thop profile)",
+                   "adaptive-avg-pool inputs and outputs + softmax + layer/instance norms + upsampling; modules only, "
+                   "ReLU and max-pool free (thop profile)",
                    _thop),
-        FlopPreset("ptflops", "MACs", "MACs + bias adds + 2 × BatchNorm elements + activation and pooling inputs, "
-                   "once per module hook and once per patched function (ptflops, pytorch backend)",
+        FlopPreset("ptflops", "MACs", "MACs + bias adds + norm elements (×2 where 'affine') + activation and pooling "
+                   "inputs and upsampled outputs, once per module hook and once per patched function (ptflops, pytorch backend)",
                    _ptflops),
         FlopPreset("ptflops_aten", "MACs", "MACs + bias adds (ptflops, aten backend)",
                    lambda op: op.macs + op.bias),
-        FlopPreset("calflops", "FLOPs", "2 × MACs + conv bias adds + 2 × BatchNorm elements + inputs of the "
-                   "activations and pools whose function it patches (calflops)",
+        FlopPreset("calflops", "FLOPs", "2 × MACs + conv bias adds + 2 × BatchNorm elements + 5 × other norms' "
+                   "elements + inputs of the activations, pools and interpolations whose function it patches (calflops)",
                    _calflops),
     )
 }

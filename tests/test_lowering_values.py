@@ -35,6 +35,34 @@ def param(model, path: str, name: str):
 
 NEG = float("-inf")
 
+
+def normalized(x, dims, eps=1e-5):
+    """(x − mean)/sqrt(var + eps) over ``dims``, with the biased variance, as every norm uses."""
+    mean = x.mean(dims, keepdim=True)
+    var = ((x - mean) ** 2).mean(dims, keepdim=True)
+    return (x - mean) / (var + eps).sqrt()
+
+
+def per_channel(m, path, y):
+    """y·γ + β with one γ and β per channel."""
+    return y * param(m, path, "weight")[None, :, None, None] + param(m, path, "bias")[None, :, None, None]
+
+
+def interpolated(x, size, align_corners):
+    """Bilinear interpolation written out: output pixel i samples x(i) = (i + ½)·L/L' − ½ (clamped at
+    0), or i·(L − 1)/(L' − 1) with aligned corners, mixing the two pixels around it on each axis."""
+    for axis, out in ((2, size[0]), (3, size[1])):
+        length = x.shape[axis]
+        i = torch.arange(out, dtype=torch.float64)
+        src = i * (length - 1) / (out - 1) if align_corners else ((i + 0.5) * length / out - 0.5).clamp(min=0)
+        low = src.floor().long().clamp(max=length - 1)
+        high = (low + 1).clamp(max=length - 1)
+        weight = (src - low).to(x.dtype)
+        shape = [1] * x.ndim
+        shape[axis] = out
+        x = x.index_select(axis, low) * (1 - weight.view(shape)) + x.index_select(axis, high) * weight.view(shape)
+    return x
+
 # (layer lines, input shape, reference(model, x, training)); layer names are used as module paths.
 CASES = {
     "conv2d asymmetric padding, stride, dilation, groups": (
@@ -104,11 +132,30 @@ CASES = {
         "[4, 9, 10]",
         lambda m, x, t: (lambda c: c.mean((2, 3), keepdim=True) * c + c)(torch.cat([x.clamp(min=0), x.sigmoid()], 1))),
     "dropout is the identity in eval": ("dropout: {p: 0.5}", "[4, 9, 10]", lambda m, x, t: x),
+    "stochastic_depth is the identity in eval": ("stochastic_depth: {p: 0.5}", "[4, 9, 10]", lambda m, x, t: x),
+    "group_norm": ("group_norm: {name: n, groups: 2, eps: 0.001}", "[4, 9, 10]",
+                   lambda m, x, t: per_channel(m, "n", normalized(x.view(3, 2, 2, 9, 10), (2, 3, 4), 1e-3)
+                                               .view(3, 4, 9, 10))),
+    "instance_norm": ("instance_norm: {name: n, affine: true}", "[4, 9, 10]",
+                      lambda m, x, t: per_channel(m, "n", normalized(x, (2, 3)))),
+    "layer_norm over channels": ("layer_norm: {name: n, over: channels}", "[4, 9, 10]",
+                                 lambda m, x, t: per_channel(m, "n", normalized(x, (1,)))),
+    "layer_norm over all": ("layer_norm: {name: n, over: all, eps: 0.01}", "[4, 9, 10]",
+                            lambda m, x, t: normalized(x, (1, 2, 3), 1e-2) * param(m, "n", "weight")
+                            + param(m, "n", "bias")),
+    "channel_shuffle": ("channel_shuffle: {groups: 2}", "[4, 9, 10]",
+                        lambda m, x, t: x[:, [0, 2, 1, 3]]),  # groups (0, 1), (2, 3) interleaved
+    "upsample nearest": ("upsample: {scale: [2, 3]}", "[4, 9, 10]",
+                         lambda m, x, t: x.repeat_interleave(2, dim=2).repeat_interleave(3, dim=3)),
+    "upsample bilinear": ("upsample: {size: [14, 25], mode: bilinear}", "[4, 9, 10]",
+                          lambda m, x, t: interpolated(x, (14, 25), False)),
+    "upsample bilinear, aligned corners": ("upsample: {scale: 2, mode: bilinear, align_corners: true}", "[4, 9, 10]",
+                                           lambda m, x, t: interpolated(x, (18, 20), True)),
 }
 
 
 def _modes(name: str) -> list[bool]:
-    return [False] if name.startswith("dropout") else [False, True]
+    return [False] if name.startswith(("dropout", "stochastic_depth")) else [False, True]
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -28,6 +28,9 @@ KNOWN = {
     # output size: (8 − 3)//2 + 1 = 3, so 4 channels · 3·3 = 36 instead of the 4·17·17 = 1,156
     # outputs; the preset, like its conv rule, counts no bias for transposed convolutions.
     ("conv_transpose2d", "calflops"): 36,
+    # calflops 0.3.2 counts F.interpolate given a size as the product of the size alone, 5·7 = 35,
+    # without batch or channels; given a scale it counts the input (4·8·8 = 256), as the preset does.
+    ("upsample bilinear corners", "calflops"): 35 - 256,
 }
 
 

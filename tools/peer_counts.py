@@ -53,10 +53,23 @@ PROBE_LAYERS = [
     "hardsigmoid", "softmax", "dropout", "lrn: {size: 3}", "batch_norm", "max_pool2d: {kernel: 2}",
     "avg_pool2d: {kernel: 2}", "adaptive_avg_pool2d: {output: 3}", "adaptive_max_pool2d: {output: 3}", "global_avg_pool",
     "zero_pad2d: {padding: 1}", "conv_transpose2d: {out: 4, kernel: 3, stride: 2}", "conv2d: {out: 4, kernel: 3, bias: false}",
+    "group_norm: {groups: 2}", "instance_norm: {affine: true}", "layer_norm: {over: channels}", "layer_norm: {over: all}",
+    "stochastic_depth: {p: 0.2}", "channel_shuffle: {groups: 2}", "upsample: {scale: 2}",
+    "upsample: {scale: 2, mode: bilinear}", "upsample: {size: [5, 7], mode: bilinear, align_corners: true}",
 ]
 """Layer types each probed on its own, after a 3×3 convolution (which every counter counts alike):
 archcalc's lowered module is given to the tools, so the fixture shows what each tool counts for
 each PyTorch module archcalc lowers to."""
+
+
+def probe_name(layer: str) -> str:
+    """The fixture key of a probe: its type, with the fields that choose another operation
+    (``layer_norm over all``, ``upsample bilinear``)."""
+    kind = layer.split(":")[0]
+    for field, word in (("over: all", "over all"), ("mode: bilinear", "bilinear"), ("align_corners: true", "corners")):
+        if field in layer:
+            kind += f" {word}"
+    return kind
 
 
 def probe_spec(layer: str) -> str:
@@ -93,9 +106,12 @@ def counts(spec: str, text: str | None = None) -> dict[str, int | None]:
             macs, _ = quietly(lambda: get_model_complexity_info(model(), shape, as_strings=False, backend=backend,
                                                                 print_per_layer_stat=False, verbose=False))
             results[key] = None if macs is None else int(macs)  # ptflops returns None when it gives up
-        results["calflops"] = int(quietly(lambda: calculate_flops(model=model(), input_shape=(1, *shape),
-                                                                  output_as_string=False, print_results=False,
-                                                                  print_detailed=False))[0])
+        try:
+            results["calflops"] = int(quietly(lambda: calculate_flops(model=model(), input_shape=(1, *shape),
+                                                                      output_as_string=False, print_results=False,
+                                                                      print_detailed=False))[0])
+        except TypeError:  # calflops 0.3.2 fails on a per-axis scale_factor tuple: it gave up
+            results["calflops"] = None
         with FlopCounterMode(display=False) as counter:
             model()(x)
         results["torch"] = int(counter.get_total_flops())
@@ -109,7 +125,7 @@ def main() -> int:
         "versions": {name: version(name) for name in ("torch", "torchvision", *TOOLS)},
         "input": "torchvision's model, eval mode, random weights, batch 1, the spec's input size",
         "counts": {spec: counts(spec) for spec in specs},
-        "probes": {layer.split(":")[0]: {"spec": probe_spec(layer), "counts": counts("probe", probe_spec(layer))}
+        "probes": {probe_name(layer): {"spec": probe_spec(layer), "counts": counts("probe", probe_spec(layer))}
                    for layer in PROBE_LAYERS},
     }
     print(json.dumps(fixture, indent=1, sort_keys=False))

@@ -56,7 +56,9 @@ def _module_source(spec: TorchModule) -> str:
         if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
             value = value[0]
         args.append(f"{key}={_literal(value)}")
-    return f"nn.{spec.cls}({', '.join(args)})"
+    from .custom import CLASSES
+
+    return f"{'' if spec.cls in CLASSES else 'nn.'}{spec.cls}({', '.join(args)})"
 
 
 def _op_source(op: TorchOp) -> str:
@@ -126,6 +128,14 @@ def _class_name(name: str) -> str:
     return cls if cls[0].isalpha() else f"Net{cls}"
 
 
+def _custom_source(plan: Plan) -> list[str]:
+    """The classes torch.nn lacks (backends/custom.py), when the network uses one."""
+    from .custom import CLASSES, SOURCE
+
+    used = {module.cls for step in plan.steps for module in step.op.modules}
+    return [SOURCE.strip() + "\n\n"] if used & set(CLASSES) else []
+
+
 def export_source(graph: Graph) -> str:
     """The model as a standalone Python module."""
     plan = make_plan(graph)
@@ -134,6 +144,7 @@ def export_source(graph: Graph) -> str:
     shape = tuple(plan.input_shape)
     lines = [_HEADER.format(name=plan.name, file=graph.file, shape=shape, cls=cls,
                             shape_args=", ".join(map(str, shape)))]
+    lines.extend(_custom_source(plan))
     lines.append(f"class {cls}(Scope):\n    \"\"\"{plan.name}.\"\"\"\n")
     lines.append("    def __init__(self):")
     lines.append("        super().__init__({})")

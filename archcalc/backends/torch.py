@@ -40,8 +40,11 @@ def import_torch() -> Any:
 
 
 def build_module(spec: TorchModule) -> Any:
+    from .custom import CLASSES, custom_classes
+
     torch = import_torch()
-    return getattr(torch.nn, spec.cls)(**dict(spec.kwargs))
+    cls = custom_classes(torch)[spec.cls] if spec.cls in CLASSES else getattr(torch.nn, spec.cls)
+    return cls(**dict(spec.kwargs))
 
 
 def build_op(op: TorchOp) -> Any:
@@ -136,7 +139,8 @@ def _last_uses(plan: Plan, training: bool) -> list[tuple[str, ...]]:
 
 _FRESH = {"Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LocalResponseNorm", "ZeroPad2d", "ConstantPad2d", "ReLU", "ReLU6",
-          "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid", "Softmax"}
+          "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid", "Softmax", "Upsample",
+          "GroupNorm", "InstanceNorm2d", "LayerNorm", "LayerNorm2d", "ChannelShuffle"}
 """torch.nn modules whose output is a new tensor, never their input or a view of it (unlike
 Flatten, a view, or Dropout in eval mode, which returns its input)."""
 

@@ -11,7 +11,7 @@ that module's arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -158,6 +158,25 @@ class Dropout(_ElementWise):
     torch_class = "Dropout"
 
     p: float = Field(0.5, ge=0, lt=1)
+
+    def short(self) -> str:
+        return f"p {self.p:g}"
+
+
+@register("stochastic_depth", "drop_path")
+class StochasticDepth(_ElementWise):
+    """Drops a whole residual branch with probability ``p`` in training, per sample (``mode:
+    row``) or for the whole batch (``batch``), and scales what is kept by 1/(1 − p); the identity
+    at inference (torchvision.ops.StochasticDepth, used by EfficientNet and ConvNeXt)."""
+
+    op_kind = OpKind.STOCHASTIC_DEPTH
+    flops_per_element = 0
+
+    p: float = Field(ge=0, lt=1)
+    mode: Literal["row", "batch"] = "row"
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("StochasticDepth", p=self.p, mode=self.mode)
 
     def short(self) -> str:
         return f"p {self.p:g}"

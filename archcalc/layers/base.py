@@ -104,6 +104,12 @@ TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "ELU": {"alpha": 1.0},
     "Dropout": {"p": 0.5},
     "ConstantPad2d": {},
+    "Upsample": {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None},
+    "GroupNorm": {"eps": 1e-05, "affine": True},
+    "InstanceNorm2d": {"eps": 1e-05, "momentum": 0.1, "affine": False, "track_running_stats": False},
+    "LayerNorm": {"eps": 1e-05, "elementwise_affine": True},
+    "LayerNorm2d": {"eps": 1e-05, "elementwise_affine": True},
+    "StochasticDepth": {"mode": "row"},
 }
 """The constructor defaults of the torch.nn classes the layers lower to, beside the lowering:
 ``archcalc export`` leaves out an argument equal to its class's default."""
@@ -288,6 +294,11 @@ class Layer(BaseModel):
     def window(self, inputs: Sequence[Shape]) -> Window | None:
         """The sliding window this layer applies to ``inputs`` (convolutions, pooling), or None."""
         return None
+
+    def operation(self, inputs: Sequence[Shape]) -> OpKind:
+        """The PyTorch operation this instance runs on ``inputs``: the type's ``op_kind``, unless its
+        fields or inputs choose another (``upsample``'s mode, ``layer_norm`` over channels)."""
+        return self.op_kind
 
 
 RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op", "explain")

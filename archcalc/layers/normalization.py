@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field
 
 from .base import (Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp, Worked,
                    feature_map, numel, passthrough_explanation, register, torch_module, worked)
 from ..conventions import OpKind
+from ..errors import LayerError
 from ..receptive_field import RF
 
 
@@ -90,3 +92,116 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
 
     def short(self) -> str:
         return f"size {self.size}"
+
+
+class _Normalization(PointWise, Layer):
+    """Shared rules of the norms that compute their statistics from the input at inference
+    (layer, group and instance norm; BatchNorm folds stored statistics instead).
+
+    Full count per element: the mean (an addition), the variance (a subtraction, a square, an
+    addition), the normalization (a subtraction, a division), and with ``affine`` a scale and a
+    shift: 6 or 8 ops (the per-group square root and divisions are left out).
+    """
+
+    eps: float = Field(1e-5, gt=0)
+    affine: bool = True
+
+    def _affine_count(self, inputs: Sequence[Shape]) -> Worked:
+        """γ and β: two values per normalized channel (or per normalized element)."""
+        return worked(2) * worked(inputs[0][0]) if self.affine else Worked(0, "none")
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        return inputs[0]
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount(self._affine_count(inputs).value)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=(8 if self.affine else 6) * numel(output))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        count = self._affine_count(inputs)
+        return passthrough_explanation(output, ctx, f"γ and β: {count.result()}" if self.affine
+                                       else "no parameters (affine: false)")
+
+
+@register("layer_norm", "layernorm", "ln")
+class LayerNorm(_Normalization):
+    """Layer normalization, ``over: channels`` (each position's C values, as ConvNeXt's
+    LayerNorm2d and a transformer's LayerNorm on channels-last tensors) or ``over: all`` (the whole
+    C×H×W map, PyTorch's ``nn.LayerNorm([C, H, W])``). γ and β: one per normalized value."""
+
+    op_kind = OpKind.LAYER_NORM
+
+    over: Literal["channels", "all"]
+
+    def _affine_count(self, inputs: Sequence[Shape]) -> Worked:
+        if not self.affine:
+            return Worked(0, "none")
+        if self.over == "channels" or len(inputs[0]) == 1:
+            return worked(2) * worked(inputs[0][0])
+        return worked(2) * worked(inputs[0][0]) * worked(inputs[0][1]) * worked(inputs[0][2])
+
+    def operation(self, inputs: Sequence[Shape]) -> OpKind:
+        return OpKind.LAYER_NORM_2D if self.over == "channels" and len(inputs[0]) == 3 else OpKind.LAYER_NORM
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        if self.over == "all" or len(inputs[0]) == 1:
+            shape = list(inputs[0]) if self.over == "all" else [inputs[0][0]]
+            return torch_module("LayerNorm", normalized_shape=shape, eps=self.eps, elementwise_affine=self.affine)
+        return torch_module("LayerNorm2d", normalized_shape=[inputs[0][0]], eps=self.eps,
+                            elementwise_affine=self.affine)
+
+    def short(self) -> str:
+        return f"over {self.over}"
+
+
+@register("group_norm", "groupnorm", "gn")
+class GroupNorm(_Normalization):
+    """Group normalization (Wu & He, 2018): the channels in ``groups`` groups, each normalized over
+    its channels and all positions; γ and β per channel. ``groups: 1`` normalizes the whole map."""
+
+    op_kind = OpKind.GROUP_NORM
+
+    groups: Dim
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        if inputs[0][0] % self.groups:
+            raise LayerError(f"groups={self.groups} does not divide the {inputs[0][0]} channels",
+                             hint="the channel count must be a multiple of groups")
+        return inputs[0]
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("GroupNorm", num_groups=self.groups, num_channels=inputs[0][0], eps=self.eps,
+                            affine=self.affine)
+
+    def short(self) -> str:
+        return f"{self.groups} groups"
+
+
+@register("instance_norm", "instancenorm")
+class InstanceNorm(_Normalization):
+    """Instance normalization: each channel over its positions (PyTorch ``InstanceNorm2d``; its
+    defaults: no affine, no running statistics). With ``track_running_stats`` the running mean and
+    variance are buffers, as BatchNorm's (2C)."""
+
+    op_kind = OpKind.INSTANCE_NORM
+
+    affine: bool = False
+    momentum: float = Field(0.1, ge=0, le=1)
+    track_running_stats: bool = False
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        return feature_map(inputs[0])
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        statistics = 2 * inputs[0][0] if self.track_running_stats else 0
+        return ParamCount(self._affine_count(inputs).value, statistics)
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("InstanceNorm2d", num_features=inputs[0][0], eps=self.eps, momentum=self.momentum,
+                            affine=self.affine, track_running_stats=self.track_running_stats)
+
+    def short(self) -> str:
+        return "affine" if self.affine else ""

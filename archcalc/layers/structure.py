@@ -12,7 +12,8 @@ from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
-from .base import NO_COST, Cost, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str, torch_module
+from .base import (NO_COST, Cost, Dim, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str,
+                   torch_module)
 
 
 def check_input_shape(value: Any) -> tuple[int, ...]:
@@ -220,3 +221,38 @@ class Mul(_Merge):
 
     def short(self) -> str:
         return ""
+
+
+@register("channel_shuffle", "shuffle")
+class ChannelShuffle(ParameterFree, Layer):
+    """Interleaves the channels of ``groups`` groups (ShuffleNet): channel g·(C/groups) + k moves to
+    k·groups + g. A permutation: no arithmetic, every position keeps its field."""
+
+    op_kind = OpKind.CHANNEL_SHUFFLE
+
+    groups: Dim
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        if len(inputs[0]) != 3:
+            raise LayerError("expects a C×H×W feature map", hint="shuffle channels before 'flatten'")
+        if inputs[0][0] % self.groups:
+            raise LayerError(f"groups={self.groups} does not divide the {inputs[0][0]} channels",
+                             hint="the channel count must be a multiple of groups")
+        return inputs[0]
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return fields[0]
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("ChannelShuffle", groups=self.groups)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return {"output_shape": f"unchanged: {ctx.shape(output)} (channels reordered in {self.groups} groups)",
+                "params": "no parameters", "macs": "no multiply-accumulates", "rf": "unchanged (a permutation of channels)"}
+
+    def short(self) -> str:
+        return f"{self.groups} groups"

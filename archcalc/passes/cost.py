@@ -21,7 +21,7 @@ class CostPass(Pass[OpRecord]):
         out = shapes[node.name]
         cost = node.layer.cost(in_shapes, out)
         return OpRecord(
-            kind=node.layer.op_kind,
+            kind=node.layer.operation(in_shapes),
             macs=cost.macs,
             bias=cost.bias,
             other=cost.other,

@@ -1,0 +1,50 @@
+"""The few modules a lowered network needs that ``torch.nn`` lacks, written once as source: the
+torch backend executes it (when torch is imported) and ``archcalc export`` copies it into the
+exported file, so both run the same code.
+
+- ``LayerNorm2d``: LayerNorm over the channels of an N×C×H×W tensor, torchvision's ConvNeXt
+  class (an ``nn.LayerNorm`` subclass, so its ``state_dict`` keys are ``weight`` and ``bias``).
+- ``StochasticDepth``: torchvision.ops.StochasticDepth: in training, zero a whole sample's residual
+  branch with probability p (``row``) or the whole batch's (``batch``), scale the rest by 1/(1 − p);
+  the identity in eval mode.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+SOURCE = '''
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an N x C x H x W tensor (torchvision's ConvNeXt)."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class StochasticDepth(nn.Module):
+    """Drop a residual branch per sample ('row') or per batch in training; identity in eval."""
+
+    def __init__(self, p, mode="row"):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        return x * keep.div_(1.0 - self.p)
+'''
+
+CLASSES = ("LayerNorm2d", "StochasticDepth")
+
+
+@lru_cache(maxsize=1)
+def custom_classes(torch: Any) -> dict[str, type]:
+    """The classes of :data:`SOURCE`, defined against ``torch``."""
+    namespace: dict[str, Any] = {"torch": torch, "nn": torch.nn}
+    exec(compile(SOURCE, __file__, "exec"), namespace)  # archcalc's own constant source, never user input
+    return {name: namespace[name] for name in CLASSES}

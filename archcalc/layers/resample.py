@@ -1,0 +1,106 @@
+"""Upsampling: nearest and bilinear interpolation (PyTorch's ``nn.Upsample`` / ``F.interpolate``).
+
+Each output pixel i of an axis samples the input at a coordinate x(i), in input pixels:
+
+- ``align_corners: false`` (PyTorch's default): x(i) = (i + ½)·(L/L') − ½, the pixel centres of
+  the two grids aligned;
+- ``align_corners: true`` (bilinear only): x(i) = i·(L − 1)/(L' − 1), the corner pixels aligned;
+- nearest: the input pixel floor(i·L/L') is copied.
+
+Bilinear reads the two input pixels around x(i) on each axis; nearest reads one. So the receptive
+field of an output unit is one input unit's field (nearest) or two neighbouring ones' (bilinear:
+size r + j), its jump is j·dx/di (L/L', or (L − 1)/(L' − 1) with aligned corners; a fraction), and
+its first unit is centred at x(0) in input units. For nearest the units' centres step in blocks
+(units 0 … s − 1 share input pixel 0): the jump is their average spacing.
+Full count: nearest copies (0 ops); bilinear interpolates 4 values with 3 linear interpolations,
+each a subtraction, a multiplication and an addition: 9 ops per output element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import model_validator
+
+from ..conventions import OpKind
+from ..errors import LayerError
+from ..limits import MAX_DIM
+from ..receptive_field import RF, AxisRF
+from .base import (Cost, Layer, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel, pair_text,
+                   register, torch_module)
+
+
+@register("upsample", "interpolate")
+class Upsample(ParameterFree, Layer):
+    """Resize a feature map by an integer ``scale`` (per axis) or to a ``size`` [h, w]."""
+
+    op_kind = OpKind.UPSAMPLE_NEAREST
+
+    scale: Pair | None = None
+    size: Pair | None = None
+    mode: Literal["nearest", "bilinear"] = "nearest"
+    align_corners: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Upsample:
+        if (self.scale is None) == (self.size is None):
+            raise ValueError("give either 'scale' (e.g. 2) or 'size' ([h, w]), not both or neither")
+        if self.align_corners and self.mode == "nearest":
+            raise ValueError("align_corners applies to bilinear interpolation only (PyTorch refuses it for nearest)")
+        return self
+
+    def operation(self, inputs: Sequence[Shape]) -> OpKind:
+        return OpKind.UPSAMPLE_BILINEAR if self.mode == "bilinear" else OpKind.UPSAMPLE_NEAREST
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        c, h, w = feature_map(inputs[0])
+        out = self.size if self.size is not None else (h * self.scale[0], w * self.scale[1])  # type: ignore[index]
+        if max(out) > MAX_DIM:
+            raise LayerError(f"the output {out[0]}×{out[1]} exceeds MAX_DIM ({MAX_DIM:,})")
+        return (c, *out)
+
+    def _sampling(self, length: int, out: int) -> tuple[Fraction, Fraction]:
+        """(x(0), dx/di): where the first output pixel samples, and the step, in input pixels."""
+        if self.align_corners:
+            return Fraction(0), Fraction(length - 1, out - 1) if out > 1 else Fraction(0)
+        ratio = Fraction(length, out)
+        return (Fraction(0) if self.mode == "nearest" else (Fraction(1, 2) * ratio - Fraction(1, 2))), ratio
+
+    def _axis(self, field: AxisRF, length: int, out: int) -> AxisRF:
+        start, step = self._sampling(length, out)
+        size = field.size + (field.jump if self.mode == "bilinear" and length > 1 else 0)
+        centre = field.center + start * field.jump
+        return AxisRF(size, field.jump * step, (size - 1) / 2 - centre, field.whole)
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        _, h, w = feature_map(inputs[0])
+        return RF(self._axis(fields[0].h, h, output[1]), self._axis(fields[0].w, w, output[2]))
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=9 * numel(output) if self.mode == "bilinear" else 0)
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        if self.size is not None:
+            target: dict[str, Any] = {"size": tuple(self.size)}
+        else:  # one number where both axes agree, as people write nn.Upsample(scale_factor=2)
+            scale = self.scale  # type: ignore[assignment]
+            target = {"scale_factor": float(scale[0]) if scale[0] == scale[1] else (float(scale[0]), float(scale[1]))}
+        return torch_module("Upsample", **target, mode=self.mode,
+                            align_corners=True if self.align_corners else None)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        _, h, w = feature_map(inputs[0])
+        how = (f"{h}·{self.scale[0]} = {output[1]}, {w}·{self.scale[1]} = {output[2]}" if self.scale is not None
+               else f"resized to {output[1]}×{output[2]}")
+        reads = "one input unit" if self.mode == "nearest" else "two neighbouring input units per axis"
+        return {"output_shape": f"{how} → {ctx.shape(output)} (channels unchanged)", "params": "no parameters",
+                "macs": "no multiply-accumulates",
+                "rf": f"each output reads {reads}: size {num(field.h.size)}, stride {num(fields[0].h.jump)}·{num(self._sampling(h, output[1])[1])}"
+                      f" = {num(field.h.jump)}" + ("" if h == w and output[1] == output[2] else " (H)")}
+
+    def short(self) -> str:
+        target = f"×{pair_text(self.scale)}" if self.scale is not None else f"to {pair_text(self.size, 'x')}"  # type: ignore[arg-type]
+        return f"{target} {self.mode}" + (", corners" if self.align_corners else "")
