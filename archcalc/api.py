@@ -14,14 +14,21 @@ from typing import Any
 from .analysis import Analysis, analyze
 from .conventions import Conventions
 from .graph import build_graph
-from .spec import Spec, load_spec, with_overrides
-from .zoo import resolve_spec
+from .spec import Spec, load_spec, with_overrides, with_variant
+from .zoo import resolve
 
 
 def load(spec: str | Path, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None,
          until: str | None = None) -> Spec:
     """Load a spec by path or zoo name, applying ``--input`` / ``--set`` / ``--until`` style overrides."""
-    return with_overrides(load_spec(resolve_spec(str(spec))), input_shape, args, until=until)
+    return with_overrides(load_named(str(spec)), input_shape, args, until=until)
+
+
+def load_named(spec: str) -> Spec:
+    """A spec file, a built-in spec, or a member of a built-in family (``torchvision/efficientnet_b3``)."""
+    resolved = resolve(spec)
+    loaded = load_spec(resolved.path)
+    return with_variant(loaded, resolved.variant) if resolved.variant else loaded
 
 
 def summarize(spec: str | Path, conventions: Conventions | None = None, **overrides: Any) -> Analysis:

@@ -29,7 +29,7 @@ _FLAGS = ("training_only", "functional")
 """Entry keys that mark the layer, or every layer of a module instance: an auxiliary branch used
 in training only; an operation the reference implementation calls as a function (F.relu), which
 hook-based FLOP counters do not see."""
-_GRAPH_KEYS = ("name", "inputs", "repeat", "repeat_from", "if", *_FLAGS, "args")
+_GRAPH_KEYS = ("name", "inputs", "repeat", "repeat_from", "repeat_prefix", "if", *_FLAGS, "args")
 REPEAT_INDEX = "repeat_index"
 """The argument a repeated entry's fields and args may use: 0 for the first copy, 1, ... (the
 first block of a stage often differs: ``stride: $(2 if repeat_index == 0 else 1)``)."""
@@ -118,6 +118,8 @@ class _Expander:
     flag_depth: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_FLAGS, 0))  # > 0: inside a flagged entry
     suffixes: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, base) -> next auto-name suffix
     problems: list[SpecError] = field(default_factory=list)  # independent errors of single entries (see skip)
+    left_out: set[str] = field(default_factory=set)  # entries whose 'if' was false: another may take the name
+    globals: dict[str, Any] = field(default_factory=dict)  # the spec's arguments, derived ones computed
 
     def error(self, message: str, line: int | None, layer: str | None = None, hint: str | None = None) -> SpecError:
         return SpecError(message, source=self.spec.source(line), layer=layer, hint=hint)
@@ -190,6 +192,7 @@ class _Expander:
 
     def explicit_names(self, entries: list[Any], scope: str) -> set[str]:
         names: dict[str, int | None] = {}
+        conditional: set[str] = set()  # names of entries with 'if': alternatives may share a name
         for i, entry in enumerate(entries):
             line = entries.line_of(i) if isinstance(entries, LineList) else None
             if not (isinstance(entry, dict) and len(entry) == 1):
@@ -209,10 +212,12 @@ class _Expander:
                     line,
                     hint=f"'input' is reserved and '{_SCOPE_SEP}' separates module scopes",
                 )
-            if name in names:
+            if name in names and not (name in conditional and "if" in body):
                 where = f" in module instance '{scope}'" if scope else ""
                 raise self.error(f"duplicate layer name '{name}'{where} (first on line {names[name]})", line, name)
-            names[name] = line
+            names.setdefault(name, line)
+            if "if" in body:
+                conditional.add(name)
         return set(names)
 
     def unique(self, base: str, taken: set[str], scope: str) -> str:
@@ -232,11 +237,14 @@ class _Expander:
         module = self.spec.model.modules.get(tag)
         if module is None and lookup(tag) is None:
             return self.skip(self.tag_error(tag, line, full), full, prev)
-        if not self.condition(body, env, full):
-            self.targets.setdefault(full, prev)  # left out: the entry is the identity, its name its input
-            return prev
-        repeat = self.repeat_count(body, env, full)
         inputs = self.input_refs(body, scope, full)
+        if not self.condition(body, env, full):  # left out: the identity, its name standing for its input
+            source = inputs[0] if inputs else prev
+            if full not in self.targets:
+                self.targets[full] = source
+                self.left_out.add(full)
+            return source
+        repeat = self.repeat_count(body, env, full)
         flags = self.flag_values(body, env, full)
         for flag in flags:
             self.flag_depth[flag] += 1
@@ -245,9 +253,9 @@ class _Expander:
                 return self.instance(tag, module, body, full, inputs, env, prev, stack)
             self.modules[full] = f"{tag} ×{repeat}"
             out = prev
-            first = self.repeat_from(body, env, full)
+            first, prefix = self.repeat_from(body, env, full), self.repeat_prefix(body, full)
             for k in range(repeat):
-                out = self.instance(tag, module, body, _join(full, str(first + k)), inputs if k == 0 else None,
+                out = self.instance(tag, module, body, _join(full, f"{prefix}{first + k}"), inputs if k == 0 else None,
                                     {**env, REPEAT_INDEX: k}, out, (*stack, full))
             self.targets[full] = out
             return out
@@ -262,6 +270,18 @@ class _Expander:
             raise self.error(f"if must be true or false, got {short_repr(value)}", body.line_of("if"), full,
                              hint="write a comparison, e.g. 'if: $(stride == 1 and cin == cout)'")
         return value
+
+    def repeat_prefix(self, body: LineMap, full: str) -> str:
+        """Text before each copy's number: 'denselayer' names torchvision's denselayer1, denselayer2..."""
+        prefix = body.get("repeat_prefix", "")
+        line = body.line_of("repeat_prefix")
+        if not isinstance(prefix, str):
+            raise self.error(f"repeat_prefix must be text, got {short_repr(prefix)}", line, full)
+        if prefix:
+            check_name(prefix, lambda message, hint=None: self.error(f"repeat_prefix: {message}", line, full, hint))
+            if _SCOPE_SEP in prefix:
+                raise self.error(f"repeat_prefix cannot contain '{_SCOPE_SEP}'", line, full)
+        return prefix
 
     def repeat_from(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
         """The number of the first copy's name: 1 (``stage/1``) unless ``repeat_from`` says 0, as
@@ -309,8 +329,9 @@ class _Expander:
 
     def instance(self, tag, module: ModuleDef | None, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
         """One layer node or one module instance; returns its output node name."""
-        if full in self.targets:
+        if full in self.targets and full not in self.left_out:
             raise self.error(f"duplicate layer name '{full}'", body.line, full)
+        self.left_out.discard(full)
         if module is not None:
             return self.module_instance(tag, module, body, full, inputs, env, prev, stack)
         fields = {k: v for k, v in body.items() if k not in _GRAPH_KEYS}
@@ -367,7 +388,7 @@ class _Expander:
             self.targets[_join(full, name)] = source
         self.targets.setdefault(_join(full, "input"), sources[0])
         self.active_modules.append(tag)
-        out = self.expand(self.spec.raw["modules"][tag]["layers"], full, {**self.spec.model.args, **bound}, _join(full, "input"), (*stack, full))
+        out = self.expand(self.spec.raw["modules"][tag]["layers"], full, {**self.globals, **bound}, _join(full, "input"), (*stack, full))
         self.active_modules.pop()
         self.targets[full] = out
         return out
@@ -445,6 +466,19 @@ def _check_arity(node: _PendingNode) -> None:
     )
 
 
+def spec_arguments(spec: Spec) -> dict[str, Any]:
+    """The spec's arguments, each ``$(...)`` one computed from those declared before it, so that
+    a variant or ``--set`` changing ``width`` changes every channel count derived from it."""
+    env: dict[str, Any] = {}
+    for name, value in spec.model.args.items():
+        try:
+            env[name] = substitute(value, env)
+        except ExpressionError as err:
+            raise SpecError(f"argument '{name}': {err}", source=spec.source(spec.raw["args"].line_of(name))
+                            if isinstance(spec.raw.get("args"), LineMap) else spec.source(None)) from None
+    return env
+
+
 def build_graph(spec: Spec) -> Graph:
     """Expand a validated spec into a frozen, topologically ordered :class:`Graph`."""
     expander = _Expander(spec)
@@ -453,7 +487,8 @@ def build_graph(spec: Spec) -> Graph:
     expander.nodes.append(_PendingNode("input", input_layer, [], (), input_source, False))
     expander.targets["input"] = "input"
     layers = spec.raw["layers"]
-    last = expander.expand(layers, "", dict(spec.model.args), "input", ())
+    expander.globals = spec_arguments(spec)
+    last = expander.expand(layers, "", dict(expander.globals), "input", ())
     if expander.problems:
         raise collected(expander.problems)
     nodes = []

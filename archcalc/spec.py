@@ -81,6 +81,17 @@ class ModuleDef(BaseModel):
         return list(self.args)
 
 
+class VariantModel(BaseModel):
+    """One member of a family (``efficientnet_b3``): its arguments and input size, and its name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
+
+    name: str | None = None
+    description: str | None = None
+    args: dict[Name, ArgValue] = Field(default_factory=dict)
+    input: InputShape | None = None
+
+
 class SpecModel(BaseModel):
     """The top level of a spec file (see docs/spec.md)."""
 
@@ -97,6 +108,8 @@ class SpecModel(BaseModel):
     outputs: list[str] | None = Field(default=None, min_length=1)
     until: Name | None = None
     """Analyse the network only up to this layer or module instance (``--until``)."""
+    variants: dict[Name, VariantModel] = Field(default_factory=dict)
+    """Named members of a family, each a zoo name (``torchvision/efficientnet_b3``)."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +256,24 @@ def load_spec(path: Path) -> Spec:
 def load_spec_text(text: str, file: str = "<spec>") -> Spec:
     """Load and validate a spec from YAML text (tests, embedding)."""
     return parse_spec(load_yaml_text(text, file), file)
+
+
+def with_variant(spec: Spec, variant: str) -> Spec:
+    """The member ``variant`` of a family spec: its arguments and input replace the defaults, and
+    its name is the spec's."""
+    chosen = spec.model.variants[variant]
+    source = spec.source(spec.raw["variants"].line_of(variant))
+    unknown = [name for name in chosen.args if name not in spec.model.args]
+    if unknown:
+        raise SpecError(f"variant '{variant}' sets '{unknown[0]}', which the spec does not declare under 'args'",
+                        source=source)
+    updates: dict[str, Any] = {"name": chosen.name or f"{spec.model.name} {variant}",
+                               "args": {**spec.model.args, **chosen.args}}
+    if chosen.input is not None:
+        updates["input"] = chosen.input
+    if chosen.description:
+        updates["description"] = chosen.description
+    return Spec(spec.model.model_copy(update=updates), spec.raw, spec.file, spec.overrides)
 
 
 def with_overrides(spec: Spec, input_shape: tuple[int, ...] | None = None, args: dict[str, Any] | None = None,

@@ -37,6 +37,7 @@ class ZooEntry:
     aliases: tuple[str, ...]
     title: str
     description: str
+    variant: str | None = None  # the member of a family spec (variants:) this name selects
 
 
 def _name_of(path: Path, root: Path) -> str:
@@ -51,11 +52,49 @@ def zoo_entries() -> tuple[ZooEntry, ...]:
     for path in sorted(root.rglob("*.yaml")):
         raw = load_yaml_file(path)
         description = " ".join(str(raw.get("description", "")).split())
-        entries.append(ZooEntry(_name_of(path, root), path, tuple(raw.get("aliases", ())), str(raw.get("name", "")), description))
-    return tuple(entries)
+        variants = raw.get("variants") or {}
+        if not variants:
+            entries.append(ZooEntry(_name_of(path, root), path, tuple(raw.get("aliases", ())), str(raw.get("name", "")),
+                                    description))
+        folder = _name_of(path, root).rpartition("/")[0]
+        for variant, member in variants.items():
+            title = str((member or {}).get("name") or f"{raw.get('name', '')} {variant}")
+            entries.append(ZooEntry(f"{folder}/{variant}" if folder else variant, path, (), title, description,
+                                    variant))
+    return tuple(sorted(entries, key=lambda entry: entry.name))
 
 
 _ALIASES_LINE = re.compile(r"^aliases:\s*\[([^\]]*)\]\s*$", re.MULTILINE)
+_VARIANTS_BLOCK = re.compile(r"^variants:[ \t]*\n((?:(?:[ \t]+[^\n]*)?\n)*)", re.MULTILINE)
+_VARIANT_KEY = re.compile(r"^  ([A-Za-z0-9_.-]+):", re.MULTILINE)
+
+
+def variant_names(text: str) -> list[str]:
+    """The members a spec's ``variants:`` block declares (keys indented two spaces), read without
+    parsing the YAML, as :func:`alias_index` reads aliases; a test checks it agrees with the parse."""
+    match = _VARIANTS_BLOCK.search(text)
+    return _VARIANT_KEY.findall(match.group(1)) if match else []
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A spec argument resolved: the file, and the member of its family when a variant was named."""
+
+    path: Path
+    variant: str | None = None
+
+
+def variant_index() -> dict[str, Resolved]:
+    """Every variant by zoo name: ``torchvision/efficientnet_b3`` (the file's folder, then the
+    variant), and the bare ``efficientnet_b3``."""
+    root = zoo_dir()
+    index: dict[str, Resolved] = {}
+    for path in sorted(root.rglob("*.yaml")):
+        folder = path.parent.relative_to(root).as_posix()
+        for variant in variant_names(path.read_text(encoding="utf-8")):
+            index[variant if folder == "." else f"{folder}/{variant}"] = Resolved(path, variant)
+            index.setdefault(variant, Resolved(path, variant))
+    return index
 
 
 def alias_index() -> dict[str, Path]:
@@ -84,13 +123,23 @@ def display_name(file: str) -> str:
 
 def resolve_spec(spec: str) -> Path:
     """A path to a spec file, or the built-in spec of that name."""
+    return resolve(spec).path
+
+
+def resolve(spec: str) -> Resolved:
+    """A spec file, or the built-in spec (and the member of a family) of that name."""
     try:
         return _resolve(spec)
     except OSError as err:  # a name too long for the file system, say
         raise ZooError(f"cannot use it as a spec: {err.strerror or err}", source=Source(short_text(spec, 300))) from None
 
 
-def _resolve(spec: str) -> Path:
+def _resolve(spec: str) -> Resolved:
+    path = _resolve_file(spec)
+    return path if isinstance(path, Resolved) else Resolved(path)
+
+
+def _resolve_file(spec: str) -> Path | Resolved:
     path = Path(spec)
     if path.exists() and not path.is_dir():
         return path  # whatever it is: reading it says what is wrong (a FIFO, a device, ...)
@@ -101,7 +150,7 @@ def _resolve(spec: str) -> Path:
     direct = zoo_dir() / f"{spec}.yaml"
     if direct.is_file():
         return direct
-    aliases = alias_index()
+    aliases: dict[str, Path | Resolved] = {**variant_index(), **alias_index()}
     if spec in aliases:
         return aliases[spec]
     root = zoo_dir()

@@ -148,6 +148,19 @@ def test_alias_index_agrees_with_parsed_aliases():
     assert set(parsed) >= {"vgg11", "vgg13", "vgg16", "vgg19", "lenet"}
 
 
+def test_variant_names_agree_with_parsed_variants():
+    """Variants are found without parsing every spec (a regular expression over the file); the
+    zoo lists each as folder/variant, and both that and the bare name load that member."""
+    from archcalc.zoo import variant_index
+    from conftest import zoo as analyse
+
+    parsed = {entry.name: (entry.path, entry.variant) for entry in zoo_entries() if entry.variant}
+    index = variant_index()
+    assert {name: (r.path, r.variant) for name, r in index.items() if "/" in name} == parsed
+    assert "torchvision/efficientnet_b3" in parsed and "torchvision/resnext50_32x4d" in parsed
+    assert analyse("efficientnet_b3").input_shape == analyse("torchvision/efficientnet_b3").input_shape == (3, 300, 300)
+
+
 def test_zoo_names_in_any_case(cli):
     assert cli("summary", "VGG16").stdout.startswith("VGG configuration D")
     result = cli("summary", "vgg166")

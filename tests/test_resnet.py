@@ -82,8 +82,8 @@ def test_v1_5_moves_the_stride_into_the_3x3():
     v1 = row_map(zoo("resnet50"))
     v15 = row_map(zoo("torchvision/resnet50"))
     assert v1["conv3_1/conv1"].output_shape == (128, 28, 28)  # strided 1x1
-    assert v15["layer2.0/conv1"].output_shape == (128, 56, 56)  # stride in conv2 instead
-    assert v15["layer2.0/conv2"].output_shape == (128, 28, 28)
+    assert v15["layer2/0/conv1"].output_shape == (128, 56, 56)  # stride in conv2 instead
+    assert v15["layer2/0/conv2"].output_shape == (128, 28, 28)
 
 
 def test_module_scopes_of_a_stage():
@@ -91,3 +91,16 @@ def test_module_scopes_of_a_stage():
     assert analysis.modules["layer1.0"] == "basic"
     assert analysis.modules["layer2.0"] == "basic_down"
     assert row_map(analysis)["layer2.0/add"].inputs == ("layer2.0/bn2", "layer2.0/downsample.1")
+
+
+def test_resnext_and_wide_resnet_widths():
+    """torchvision's bottleneck width is int(planes · width_per_group / 64) · groups: ResNeXt-50
+    32x4d has 4·32 = 128 channels in layer1's 3×3 (32 groups of 4), Wide ResNet-50-2 has
+    64·128/64 = 128 (one group); both expand to 4·64 = 256 as ResNet-50 does."""
+    resnext = row_map(zoo("torchvision/resnext50_32x4d"))
+    wide = row_map(zoo("torchvision/wide_resnet50_2"))
+    assert resnext["layer1/0/conv2"].output_shape[0] == wide["layer1/0/conv2"].output_shape[0] == 128
+    assert resnext["layer1/0/conv2"].params.total == 128 * (128 // 32) * 9  # grouped: 4 input channels per filter
+    assert wide["layer1/0/conv2"].params.total == 128 * 128 * 9
+    assert resnext["layer1/0/conv3"].output_shape[0] == wide["layer1/0/conv3"].output_shape[0] == 256
+    assert "layer1/1/downsample.0" not in resnext and "layer1/0/downsample.0" in resnext  # the first block projects

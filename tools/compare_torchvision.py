@@ -7,14 +7,23 @@ analysis must give the same parameters and MACs. With --numerics, both are also 
 CPU, torchvision's (randomly initialised) weights are loaded into the lowered module
 (strict), and the two outputs on one random image must agree to 1e-4.
 
+With --fixture FILE it also writes what torchvision says of each model (its weights metadata's
+num_params and _ops, the FlopCounterMode total, the output shape, and a digest of the state_dict
+keys and shapes), with the versions used: tests/test_torchvision_facts.py checks every spec
+against that file where torchvision is not installed (CI).
+
 torchvision is large and not a dependency; run this by hand where it is installed:
 
-    pip install torchvision && pip install -e . && python tools/compare_torchvision.py [--numerics]
+    pip install torch==2.14.1 torchvision==0.29.1 && pip install -e .
+    python tools/compare_torchvision.py [--numerics] [--fixture tests/fixtures/torchvision_facts.json]
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+from importlib.metadata import version
 
 import torch
 import torchvision
@@ -61,6 +70,27 @@ def compare(name: str) -> list[str]:
     return problems
 
 
+def state_dict_digest(model: torch.nn.Module) -> str:
+    """SHA-256 of the state_dict's keys and shapes, one 'key shape' line each, in order."""
+    lines = "".join(f"{key} {tuple(value.shape)}\n" for key, value in model.state_dict().items())
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def facts(name: str) -> dict:
+    """What torchvision says of its model, at the spec's input size."""
+    import torchvision.models
+
+    shape = analyze(build_graph(load(name))).input_shape
+    with torch.device("meta"):
+        model = torchvision_model(name)
+    flops, output = total_flops(model, shape)
+    tv_name = name.split("/", 1)[1]
+    meta = torchvision.models.get_model_weights(tv_name).DEFAULT.meta
+    return {"input": list(shape), "num_params": meta["num_params"], "_ops": meta["_ops"], "flop_counter": flops,
+            "output_shape": list(output[1:]), "state_dict_keys": len(model.state_dict()),
+            "state_dict_digest": state_dict_digest(model)}
+
+
 def compare_numerics(name: str) -> list[str]:
     """Same weights in both models, same input: the same output."""
     torch.manual_seed(0)
@@ -76,16 +106,29 @@ def compare_numerics(name: str) -> list[str]:
 
 def main() -> int:
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")
-    numerics = "--numerics" in sys.argv[1:]
+    args = sys.argv[1:]
+    numerics = "--numerics" in args
+    fixture = args[args.index("--fixture") + 1] if "--fixture" in args else None
+    only = [arg for arg in args if not arg.startswith("--") and arg != fixture]  # names: just these
+    collected = {}
     failed = 0
     for entry in zoo_entries():
-        if not entry.name.startswith("torchvision/"):
+        if not entry.name.startswith("torchvision/") or only and entry.name not in only:
             continue
         problems = compare(entry.name) + (compare_numerics(entry.name) if numerics else [])
         failed += bool(problems)
         print(("ok    " if not problems else "FAIL  ") + entry.name)
         for problem in problems:
             print(f"      {problem}")
+        if fixture:
+            collected[entry.name] = facts(entry.name)
+    if fixture:
+        document = {"produced_by": "python tools/compare_torchvision.py --fixture " + fixture,
+                    "versions": {name: version(name) for name in ("torch", "torchvision")},
+                    "models": collected}
+        with open(fixture, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1)
+            handle.write("\n")
     return 1 if failed else 0
 
 

@@ -121,7 +121,7 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
     from ..backends.bench import Settings, roofline_svg, run_benchmark
     from ..backends.reference import torchvision_model, torchvision_name
     from ..report.bench_report import render_bench
-    from ..zoo import resolve_spec, zoo_dir
+    from ..zoo import resolve, zoo_dir
 
     check_writable(output)
     check_writable(plot)
@@ -129,7 +129,7 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
     print_warnings(graph.warnings)
     reference = None
     if against == "torchvision":
-        name = _zoo_name(spec, resolve_spec, zoo_dir)
+        name = _zoo_name(spec, resolve, zoo_dir)
         torchvision_name(name)
         reference = lambda: torchvision_model(name)  # noqa: E731
     settings = Settings(device, batches, dtype, autocast, channels_last, compile_, mode, warmup, iters, repeat,
@@ -141,8 +141,12 @@ def bench(spec: str, batches: tuple[int, ...], device: str, dtype: str, autocast
     write_output(text, output)
 
 
-def _zoo_name(spec: str, resolve_spec, zoo_dir) -> str:
-    """The built-in name of SPEC (``torchvision/resnet50``), whether given as a name or a path."""
-    path = resolve_spec(spec).resolve()
-    root = zoo_dir().resolve()
-    return path.relative_to(root).with_suffix("").as_posix() if path.is_relative_to(root) else spec
+def _zoo_name(spec: str, resolve, zoo_dir) -> str:
+    """The built-in name of SPEC (``torchvision/resnet50``, ``torchvision/efficientnet_b3``), whether
+    given as a name or a path."""
+    resolved = resolve(spec)
+    path, root = resolved.path.resolve(), zoo_dir().resolve()
+    if not path.is_relative_to(root):
+        return spec
+    name = path.relative_to(root).with_suffix("").as_posix()
+    return f"{name.rpartition('/')[0]}/{resolved.variant}".lstrip("/") if resolved.variant else name

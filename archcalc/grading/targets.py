@@ -17,7 +17,7 @@ from ..graph import Graph, build_graph
 from ..layers.base import Window, shape_str
 from ..metrics import Metric
 from ..spec import Spec, load_spec, parse_spec, with_overrides
-from ..zoo import resolve_spec
+
 from .key import ConventionProfile, Key, Question
 
 UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
@@ -51,7 +51,7 @@ def key_spec(key: Key) -> Spec:
         if isinstance(model.network, dict):
             spec = parse_spec(key.raw["network"], str(key.path))
         else:
-            spec = load_spec(_network_file(key.path.parent, model.network))
+            spec = _network_spec(key.path.parent, model.network)
     except ArchcalcError as err:
         raise err.located(key.source("network"), None) from None
     try:
@@ -60,15 +60,17 @@ def key_spec(key: Key) -> Spec:
         raise type(err)(err.message, source=key.source("set"), hint=err.hint) from None
 
 
-def _network_file(folder: Path, network: str) -> Path:
-    """A spec file named relative to the key's folder, else a zoo name or path."""
+def _network_spec(folder: Path, network: str) -> Spec:
+    """A spec file named relative to the key's folder, else a zoo name (or family member) or path."""
+    from ..api import load_named
+
     try:
         candidate = folder / network
         if candidate.is_file():
-            return candidate
+            return load_spec(candidate)
     except OSError:
         pass
-    return resolve_spec(network)
+    return load_named(network)
 
 
 class _RowView:

@@ -171,7 +171,9 @@ class _AdaptivePool(ParameterFree, Layer):
                     f"uses the largest window ({kernel}) and the mean stride {length}/{out}"
                 )
             stride = Fraction(length, out)
-            axes.append(fields[0].axes()[axis].window(kernel, stride, 0))
+            field = fields[0].axes()[axis]
+            # one output position sees the whole axis, as global pooling does (squeeze-and-excitation)
+            axes.append(field.span(length) if out == 1 else field.window(kernel, stride, 0))
         return RF(axes[0], axes[1])
 
     def short(self) -> str:
