@@ -79,6 +79,9 @@ class OpKind(str, enum.Enum):
     UPSAMPLE_NEAREST = "upsample_nearest"
     UPSAMPLE_BILINEAR = "upsample_bilinear"
     CHANNEL_SHUFFLE = "channel_shuffle"
+    CHUNK = "chunk"  # Tensor.chunk along channels: a view
+    MEAN = "mean"  # Tensor.mean over the positions (x.mean([2, 3]))
+    CROP = "crop"  # slicing the central part: a view
     FLATTEN = "flatten"
     CONCAT = "concat"
     ADD = "add"

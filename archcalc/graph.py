@@ -238,12 +238,13 @@ class _Expander:
         if module is None and lookup(tag) is None:
             return self.skip(self.tag_error(tag, line, full), full, prev)
         inputs = self.input_refs(body, scope, full)
-        if not self.condition(body, env, full):  # left out: the identity, its name standing for its input
-            source = inputs[0] if inputs else prev
+        if not self.condition(body, env, full):
+            # Left out: the next layers continue from the one before it, and its name stands for its
+            # input (the identity), unless an alternative of the same name came first.
             if full not in self.targets:
-                self.targets[full] = source
+                self.targets[full] = inputs[0] if inputs else prev
                 self.left_out.add(full)
-            return source
+            return prev
         repeat = self.repeat_count(body, env, full)
         flags = self.flag_values(body, env, full)
         for flag in flags:

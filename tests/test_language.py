@@ -128,3 +128,23 @@ def test_a_training_only_branch_that_does_not_fit_is_left_out_with_a_warning():
 def test_an_inference_layer_that_does_not_fit_is_still_an_error():
     with pytest.raises(Exception, match="does not fit"):
         zoo("torchvision/inception_v3", input_shape=(3, 64, 64))
+
+
+def test_a_left_out_entry_keeps_the_chain_and_names_its_input():
+    """Alternatives (ShuffleNet v2's two 'cat's): the layer after them takes the one that holds,
+    not the input of the one left out; a left-out layer's name stands for its input, so a left-out
+    projection (downsample.0 from 'input', then downsample.1 from it) leaves the shortcut the identity."""
+    rows = row_map(from_text(spec("""\
+        args: {stride: 1}
+        layers:
+          - relu: {name: a}
+          - relu: {name: b, inputs: input}
+          - concat: {name: cat, inputs: [a, b], if: $(stride == 1)}
+          - concat: {name: cat, inputs: [b, a], if: $(stride == 2)}
+          - conv2d: {name: after, out: 4, kernel: 1}
+          - conv2d: {name: down0, out: 8, kernel: 1, inputs: input, if: $(stride == 2)}
+          - batch_norm: {name: down1, inputs: down0, if: $(stride == 2)}
+          - add: {name: res, inputs: [after, down1]}
+        """)))
+    assert rows["cat"].inputs == ("a", "b") and rows["after"].inputs == ("cat",)
+    assert rows["res"].inputs == ("after", "input") and "down0" not in rows

@@ -143,6 +143,13 @@ CASES = {
     "layer_norm over all": ("layer_norm: {name: n, over: all, eps: 0.01}", "[4, 9, 10]",
                             lambda m, x, t: normalized(x, (1, 2, 3), 1e-2) * param(m, "n", "weight")
                             + param(m, "n", "bias")),
+    "mean": ("mean", "[4, 9, 10]", lambda m, x, t: x.sum((2, 3)) / 90),
+    "center_crop": ("center_crop: {size: [4, 7]}", "[4, 9, 10]", lambda m, x, t: x[:, :, 2:6, 1:8]),  # (9−4)//2, (10−7)//2
+    "upsample to a second input's size, and crop to it": (
+        "max_pool2d: {name: p, kernel: 2}\nupsample: {name: u, mode: bilinear, inputs: [p, input]}\n"
+        "center_crop: {name: c, inputs: [u, p]}", "[4, 9, 10]",
+        lambda m, x, t: interpolated(F.max_pool2d(x, 2), (9, 10), False)[:, :, 2:6, 2:7]),
+    "chunk": ("chunk: {chunks: 2, index: 1}", "[4, 9, 10]", lambda m, x, t: x[:, 2:]),
     "channel_shuffle": ("channel_shuffle: {groups: 2}", "[4, 9, 10]",
                         lambda m, x, t: x[:, [0, 2, 1, 3]]),  # groups (0, 1), (2, 3) interleaved
     "upsample nearest": ("upsample: {scale: [2, 3]}", "[4, 9, 10]",

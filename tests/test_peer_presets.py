@@ -31,6 +31,8 @@ KNOWN = {
     # calflops 0.3.2 counts F.interpolate given a size as the product of the size alone, 5·7 = 35,
     # without batch or channels; given a scale it counts the input (4·8·8 = 256), as the preset does.
     ("upsample bilinear corners", "calflops"): 35 - 256,
+    # F.interpolate(x, size=(8, 8)): 64, where the preset counts the inputs' 4·8·8 + 3·8·8 = 448 elements
+    ("upsample bilinear like", "calflops"): 8 * 8 - 448,
 }
 
 

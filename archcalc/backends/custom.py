@@ -4,6 +4,10 @@ exported file, so both run the same code.
 
 - ``LayerNorm2d``: LayerNorm over the channels of an N×C×H×W tensor, torchvision's ConvNeXt
   class (an ``nn.LayerNorm`` subclass, so its ``state_dict`` keys are ``weight`` and ``bias``).
+- ``CenterCrop``: the central part of a feature map (U-Net's copy and crop; a view).
+- ``ResizeLike``: ``F.interpolate(x, size=like.shape[-2:])``, the second input giving the size.
+- ``Mean``: ``x.mean([2, 3])``, the positions averaged into a vector (MNASNet, ShuffleNet v2).
+- ``Chunk``: one part of ``x.chunk(chunks, dim=1)`` (ShuffleNet v2's channel split).
 - ``StochasticDepth``: torchvision.ops.StochasticDepth: in training, zero a whole sample's residual
   branch with probability p (``row``) or the whole batch's (``batch``), scale the rest by 1/(1 − p);
   the identity in eval mode.
@@ -37,9 +41,55 @@ class StochasticDepth(nn.Module):
         shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
         keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
         return x * keep.div_(1.0 - self.p)
+
+
+class Chunk(nn.Module):
+    """One of equal parts of the channels: x.chunk(chunks, dim=1)[index] (a view)."""
+
+    def __init__(self, chunks, index):
+        super().__init__()
+        self.chunks, self.index = chunks, index
+
+    def forward(self, x):
+        return x.chunk(self.chunks, dim=1)[self.index]
+
+
+class Mean(nn.Module):
+    """x.mean(dims): the average over the positions, as a vector."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.mean(self.dims)
+
+
+class CenterCrop(nn.Module):
+    """The central size[0] x size[1] of a feature map, from row (H - h) // 2 and column (W - w) // 2."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x, like=None):
+        h, w = self.size
+        top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
+        return x[..., top:top + h, left:left + w]
+
+
+class ResizeLike(nn.Module):
+    """F.interpolate of x to the height and width of a second tensor."""
+
+    def __init__(self, mode="nearest", align_corners=None):
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x, like):
+        return nn.functional.interpolate(x, size=like.shape[-2:], mode=self.mode, align_corners=self.align_corners)
 '''
 
-CLASSES = ("LayerNorm2d", "StochasticDepth")
+CLASSES = ("LayerNorm2d", "StochasticDepth", "Chunk", "Mean", "CenterCrop", "ResizeLike")
 
 
 @lru_cache(maxsize=1)

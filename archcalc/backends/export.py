@@ -117,7 +117,7 @@ def _forward_line(step: Step, var: dict[str, str]) -> str:
     elif not step.op.modules:
         expr = args[0] if args else "x"
     else:
-        expr = f"{_accessor(step.path)}({args[0]})"
+        expr = f"{_accessor(step.path)}({', '.join(args)})"
     line = f"{var[step.name]} = {expr}"
     return f"if self.training:\n            {line}" if step.training_only else line
 

@@ -16,6 +16,9 @@ PREFIX = "torchvision/"
 KWARGS: dict[str, dict[str, Any]] = {
     "googlenet": {"aux_logits": False, "init_weights": False},  # as its pretrained weights ship
     "inception_v3": {"aux_logits": True, "init_weights": False},  # AuxLogits: training_only in the spec
+    # the auxiliary FCN head (training_only in the spec); no backbone download
+    "fcn_resnet50": {"aux_loss": True, "weights_backbone": None},
+    "deeplabv3_resnet50": {"aux_loss": True, "weights_backbone": None},
 }
 """Constructor arguments that give the model the specs describe (and skip slow initialisation)."""
 
@@ -36,4 +39,5 @@ def torchvision_model(spec: str) -> Any:
     except ImportError:
         raise BackendError("--against torchvision needs torchvision, which is not installed",
                            hint="pip install torchvision (a version built for the installed torch)") from None
-    return getattr(torchvision.models, name)(weights=None, **KWARGS.get(name, {}))
+    family = torchvision.models.segmentation if hasattr(torchvision.models.segmentation, name) else torchvision.models
+    return getattr(family, name)(weights=None, **KWARGS.get(name, {}))

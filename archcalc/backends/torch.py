@@ -140,7 +140,7 @@ def _last_uses(plan: Plan, training: bool) -> list[tuple[str, ...]]:
 _FRESH = {"Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LocalResponseNorm", "ZeroPad2d", "ConstantPad2d", "ReLU", "ReLU6",
           "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid", "Softmax", "Upsample",
-          "GroupNorm", "InstanceNorm2d", "LayerNorm", "LayerNorm2d", "ChannelShuffle"}
+          "ResizeLike", "GroupNorm", "InstanceNorm2d", "LayerNorm", "LayerNorm2d", "ChannelShuffle"}
 """torch.nn modules whose output is a new tensor, never their input or a view of it (unlike
 Flatten, a view, or Dropout in eval mode, which returns its input)."""
 
@@ -206,7 +206,7 @@ def _apply(torch: Any, step: Step, module: Any, args: list[Any], x: Any, reuse: 
         return result
     if module is None:
         return args[0] if args else x
-    return module(args[0])
+    return module(*args)  # one input, or a second one giving a size (ResizeLike, CenterCrop)
 
 
 def to_module(spec_or_graph: Graph | str | Path, device: Any = None) -> Any:

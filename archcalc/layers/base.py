@@ -110,6 +110,10 @@ TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "LayerNorm": {"eps": 1e-05, "elementwise_affine": True},
     "LayerNorm2d": {"eps": 1e-05, "elementwise_affine": True},
     "StochasticDepth": {"mode": "row"},
+    "Chunk": {},
+    "Mean": {},
+    "CenterCrop": {},
+    "ResizeLike": {"mode": "nearest", "align_corners": None},
 }
 """The constructor defaults of the torch.nn classes the layers lower to, beside the lowering:
 ``archcalc export`` leaves out an argument equal to its class's default."""
@@ -294,6 +298,11 @@ class Layer(BaseModel):
     def window(self, inputs: Sequence[Shape]) -> Window | None:
         """The sliding window this layer applies to ``inputs`` (convolutions, pooling), or None."""
         return None
+
+    def called_as_function(self, inputs: Sequence[Shape]) -> bool:
+        """True when the lowering calls a function rather than a ``torch.nn`` module (which hook-based
+        FLOP counters do not see), whatever the spec's ``functional`` flag says."""
+        return False
 
     def operation(self, inputs: Sequence[Shape]) -> OpKind:
         """The PyTorch operation this instance runs on ``inputs``: the type's ``op_kind``, unless its

@@ -1,4 +1,8 @@
-"""Upsampling: nearest and bilinear interpolation (PyTorch's ``nn.Upsample`` / ``F.interpolate``).
+"""Resizing: nearest and bilinear interpolation (PyTorch's ``nn.Upsample`` / ``F.interpolate``), and
+center cropping (U-Net's "copy and crop").
+
+Both take the target size from their fields, or, given a second input, from that input's height
+and width (``F.interpolate(x, size=skip.shape[-2:])``, as FCN, DeepLab and FPN write it).
 
 Each output pixel i of an axis samples the input at a coordinate x(i), in input pixels:
 
@@ -34,9 +38,11 @@ from .base import (Cost, Layer, Pair, ParameterFree, RuleContext, Shape, TorchOp
 
 @register("upsample", "interpolate")
 class Upsample(ParameterFree, Layer):
-    """Resize a feature map by an integer ``scale`` (per axis) or to a ``size`` [h, w]."""
+    """Resize a feature map by an integer ``scale`` (per axis), to a ``size`` [h, w], or, with a
+    second input, to that input's height and width."""
 
     op_kind = OpKind.UPSAMPLE_NEAREST
+    max_inputs = 2
 
     scale: Pair | None = None
     size: Pair | None = None
@@ -45,18 +51,23 @@ class Upsample(ParameterFree, Layer):
 
     @model_validator(mode="after")
     def _one_target(self) -> Upsample:
-        if (self.scale is None) == (self.size is None):
-            raise ValueError("give either 'scale' (e.g. 2) or 'size' ([h, w]), not both or neither")
+        if self.scale is not None and self.size is not None:
+            raise ValueError("give either 'scale' (e.g. 2) or 'size' ([h, w]), not both")
         if self.align_corners and self.mode == "nearest":
             raise ValueError("align_corners applies to bilinear interpolation only (PyTorch refuses it for nearest)")
         return self
+
+    def called_as_function(self, inputs: Sequence[Shape]) -> bool:
+        return len(inputs) == 2  # F.interpolate(x, size=y.shape[-2:]), as torchvision's segmentation models call it
 
     def operation(self, inputs: Sequence[Shape]) -> OpKind:
         return OpKind.UPSAMPLE_BILINEAR if self.mode == "bilinear" else OpKind.UPSAMPLE_NEAREST
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, h, w = feature_map(inputs[0])
-        out = self.size if self.size is not None else (h * self.scale[0], w * self.scale[1])  # type: ignore[index]
+        out = target_size(self.size, inputs, "upsample", self.scale is not None)
+        if out is None:
+            out = (h * self.scale[0], w * self.scale[1])  # type: ignore[index]
         if max(out) > MAX_DIM:
             raise LayerError(f"the output {out[0]}×{out[1]} exceeds MAX_DIM ({MAX_DIM:,})")
         return (c, *out)
@@ -82,6 +93,8 @@ class Upsample(ParameterFree, Layer):
         return Cost(other=9 * numel(output) if self.mode == "bilinear" else 0)
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        if len(inputs) == 2:
+            return torch_module("ResizeLike", mode=self.mode, align_corners=True if self.align_corners else None)
         if self.size is not None:
             target: dict[str, Any] = {"size": tuple(self.size)}
         else:  # one number where both axes agree, as people write nn.Upsample(scale_factor=2)
@@ -94,7 +107,7 @@ class Upsample(ParameterFree, Layer):
                 ctx: RuleContext) -> dict[str, str]:
         _, h, w = feature_map(inputs[0])
         how = (f"{h}·{self.scale[0]} = {output[1]}, {w}·{self.scale[1]} = {output[2]}" if self.scale is not None
-               else f"resized to {output[1]}×{output[2]}")
+               else f"resized to {output[1]}×{output[2]}" + (" (the second input's size)" if len(inputs) == 2 else ""))
         reads = "one input unit" if self.mode == "nearest" else "two neighbouring input units per axis"
         return {"output_shape": f"{how} → {ctx.shape(output)} (channels unchanged)", "params": "no parameters",
                 "macs": "no multiply-accumulates",
@@ -102,5 +115,71 @@ class Upsample(ParameterFree, Layer):
                       f" = {num(field.h.jump)}" + ("" if h == w and output[1] == output[2] else " (H)")}
 
     def short(self) -> str:
-        target = f"×{pair_text(self.scale)}" if self.scale is not None else f"to {pair_text(self.size, 'x')}"  # type: ignore[arg-type]
+        target = (f"×{pair_text(self.scale)}" if self.scale is not None else f"to {pair_text(self.size, 'x')}"  # type: ignore[arg-type]
+                  if self.size is not None else "to the 2nd input")
         return f"{target} {self.mode}" + (", corners" if self.align_corners else "")
+
+
+def target_size(size: tuple[int, int] | None, inputs: Sequence[Shape], what: str, scaled: bool = False) -> tuple[int, int] | None:
+    """The (h, w) a resize or crop produces: its ``size``, or its second input's height and width;
+    None where a scale decides. A LayerError when the fields and the inputs do not say one thing."""
+    if len(inputs) == 2:
+        if size is not None or scaled:
+            raise LayerError(f"{what} with a second input takes its size from it: drop 'size'/'scale'",
+                             hint="or drop the second input")
+        _, h, w = feature_map(inputs[1], "second input")
+        return (h, w)
+    if size is None and not scaled:
+        raise LayerError(f"{what} needs a target: " + ("'scale' (e.g. 2), " if what == "upsample" else "")
+                         + "'size' ([h, w]) or a second input whose size it takes",
+                         hint=f"e.g. '{what}: {{size: [56, 56]}}' or 'inputs: [x, skip]'")
+    return size
+
+
+@register("center_crop", "crop")
+class CenterCrop(ParameterFree, Layer):
+    """The central ``size`` [h, w] of a feature map, or the central part of the second input's size
+    (U-Net's "copy and crop" of the skip connection). The window starts ⌊(H − h)/2⌋ rows and
+    ⌊(W − w)/2⌋ columns in. A view: no arithmetic and no new memory; the units keep their fields,
+    the first unit being the one at that offset."""
+
+    op_kind = OpKind.CROP
+    max_inputs = 2
+    is_view = True
+
+    size: Pair | None = None
+
+    def _offsets(self, inputs: Sequence[Shape], output: Shape) -> tuple[int, int]:
+        return ((inputs[0][1] - output[1]) // 2, (inputs[0][2] - output[2]) // 2)
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        c, h, w = feature_map(inputs[0])
+        out = target_size(self.size, inputs, "center_crop")
+        assert out is not None
+        if out[0] > h or out[1] > w:
+            raise LayerError(f"cannot crop {h}×{w} to a larger {out[0]}×{out[1]}",
+                             hint="the crop's target must fit inside its input")
+        return (c, *out)
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        top, left = self._offsets(inputs, output)
+        h, w = fields[0].axes()
+        return RF(AxisRF(h.size, h.jump, h.padding - top * h.jump, h.whole),
+                  AxisRF(w.size, w.jump, w.padding - left * w.jump, w.whole))
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost()
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("CenterCrop", size=tuple(output[1:]))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        top, left = self._offsets(inputs, output)
+        return {"output_shape": f"the central {output[1]}×{output[2]} (from row {top}, column {left}): {ctx.shape(output)}",
+                "params": "no parameters", "macs": "no multiply-accumulates",
+                "rf": f"size {num(field.h.size)}, unchanged; the first unit is the one {top} rows in: effective padding "
+                      f"{num(fields[0].h.padding)} − {top}·{num(field.h.jump)} = {num(field.h.padding)}"}
+
+    def short(self) -> str:
+        return f"to {pair_text(self.size, 'x')}" if self.size is not None else "to the 2nd input"

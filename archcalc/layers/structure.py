@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from ..conventions import OpKind
 from ..errors import LayerError
@@ -256,3 +256,44 @@ class ChannelShuffle(ParameterFree, Layer):
 
     def short(self) -> str:
         return f"{self.groups} groups"
+
+
+@register("chunk", "split")
+class Chunk(ParameterFree, Layer):
+    """One of ``chunks`` equal parts of the channels, the ``index``-th (PyTorch's
+    ``x.chunk(chunks, dim=1)[index]``; ShuffleNet v2 splits its input in two). A view: no new
+    memory, no arithmetic, every position keeps its field."""
+
+    op_kind = OpKind.CHUNK
+    is_view = True
+
+    chunks: Dim
+    index: int = Field(ge=0)
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        c = inputs[0][0]
+        if c % self.chunks:
+            raise LayerError(f"{self.chunks} chunks do not divide the {c} channels",
+                             hint="the channel count must be a multiple of chunks")
+        if self.index >= self.chunks:
+            raise LayerError(f"index {self.index} is not one of the {self.chunks} chunks (0 to {self.chunks - 1})")
+        return (c // self.chunks, *inputs[0][1:])
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return fields[0]
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Chunk", chunks=self.chunks, index=self.index)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        c = inputs[0][0]
+        return {"output_shape": f"channels {self.index}·{c}/{self.chunks} to {self.index + 1}·{c}/{self.chunks}: "
+                                f"{ctx.shape(output)}",
+                "params": "no parameters", "macs": "no multiply-accumulates", "rf": "unchanged (a part of the channels)"}
+
+    def short(self) -> str:
+        return f"{self.index + 1} of {self.chunks}"

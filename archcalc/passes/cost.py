@@ -30,5 +30,5 @@ class CostPass(Pass[OpRecord]):
             trainable_params=self.earlier.params[node.name].trainable,
             output_macs=cost.macs if cost.output_macs is None else cost.output_macs,
             out_channels=out[0],
-            functional=node.functional,
+            functional=node.functional or node.layer.called_as_function(in_shapes),
         )
