@@ -528,13 +528,14 @@ def _input_warnings(spec: Spec) -> tuple[str, ...]:
 def _until(spec: Spec, expander: _Expander, nodes: tuple[Node, ...]) -> tuple[tuple[Node, ...], tuple[str, ...]]:
     """The network cut at ``until`` (a layer or module instance): that node is the one output,
     and only the layers it depends on remain (a trunk up to 'pool5')."""
-    where = "--until" if "until" in spec.overrides else str(spec.source(spec.raw.line_of("until")))
+    where = "--until" if "until" in spec.overrides else "until:"
     source = spec.source(None if "until" in spec.overrides else spec.raw.line_of("until"))
     try:
         output = expander.resolve(_Ref("", str(spec.model.until), source, "until"))
     except GraphError as err:
+        close = err.hint if err.hint and err.hint.startswith("did you mean") else None
         raise GraphError(f"{where} {short_text(str(spec.model.until))}: no layer or module of that name",
-                         source=source, hint=err.hint) from None
+                         source=source, hint=close or "name a layer or module instance as 'archcalc summary' lists it") from None
     needed = {output}
     for node in reversed(nodes):
         if node.name in needed:

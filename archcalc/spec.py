@@ -16,7 +16,7 @@ from typing import Any
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ArchcalcError, Source, SpecError, collected, short_repr, short_text
 from .layers.structure import InputShape, check_input_shape
@@ -72,6 +72,12 @@ class ModuleDef(BaseModel):
     args: list[Name] | dict[Name, ArgValue] = Field(default_factory=list)
     inputs: list[Name] | None = Field(default=None, min_length=1)
     """Names of the module's inputs, first one the default: a decoder block's ``[x, skip]``."""
+
+    @model_validator(mode="after")
+    def _distinct_inputs(self) -> ModuleDef:
+        if self.inputs is not None and len(set(self.inputs)) != len(self.inputs):
+            raise ValueError("the names under 'inputs' must differ")
+        return self
     layers: list[Any] = Field(min_length=1)
 
     def defaults(self) -> dict[str, ArgValue]:
@@ -110,6 +116,14 @@ class SpecModel(BaseModel):
     """Analyse the network only up to this layer or module instance (``--until``)."""
     variants: dict[Name, VariantModel] = Field(default_factory=dict)
     """Named members of a family, each a zoo name (``torchvision/efficientnet_b3``)."""
+
+    @model_validator(mode="after")
+    def _variants_set_declared_args(self) -> SpecModel:
+        for variant, member in self.variants.items():
+            unknown = [name for name in member.args if name not in self.args]
+            if unknown:
+                raise ValueError(f"variant '{variant}' sets '{unknown[0]}', which is not declared under 'args'")
+        return self
 
 
 @dataclass(frozen=True)
@@ -179,6 +193,8 @@ def _describe(error: dict[str, Any], fields: list[str]) -> tuple[str, tuple[Any,
     message = _MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
     if not loc:  # a check of the whole mapping: no field to name, no value worth quoting
         return message, loc, None
+    if isinstance(error.get("input"), dict):  # a mapping: name it, do not quote all of it
+        return f"field '{where}': {message}", loc, None
     if kind in ("literal_error", "enum"):
         message = "expected one of " + error.get("ctx", {}).get("expected", "the listed values").replace("'", "")
     elif kind in _BOUNDS:

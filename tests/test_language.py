@@ -87,6 +87,12 @@ def spec(body: str) -> str:
      "  - relu: {name: a}\n  - m: {inputs: [a, a, input]}\n", "takes 2 inputs (x, skip), got 3"),
     ("layers:\n  - relu: {if: $(1 + 1)}\n", "if must be true or false, got 2"),
     ("layers:\n  - relu: {repeat: 2, repeat_from: 5}\n", "repeat_from must be 0 or 1"),
+    ("layers:\n  - relu: {repeat: 2, repeat_prefix: a/b}\n", "repeat_prefix cannot contain '/'"),
+    ("modules:\n  m:\n    inputs: [x, x]\n    layers:\n      - relu\nlayers:\n  - m\n", "the names under 'inputs' must differ"),
+    ("variants: {v: {args: {nope: 1}}}\nlayers:\n  - relu\n", "variant 'v' sets 'nope', which is not declared"),
+    ("args: {a: $(b + 1), b: 1}\nlayers:\n  - relu\n", "argument 'a': unknown argument '$b'"),
+    ("until: relu_2\nlayers:\n  - relu\n", "until: relu_2: no layer or module of that name"),
+    ("layers:\n  - relu: {name: a, if: $(1 == 1)}\n  - relu: {name: a, if: $(2 == 2)}\n", "duplicate layer name 'a'"),
 ])
 def test_language_errors(tmp_path, cli, body, fragment):
     path = tmp_path / "t.yaml"

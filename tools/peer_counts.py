@@ -121,8 +121,15 @@ def counts(spec: str, text: str | None = None) -> dict[str, int | None]:
     return results
 
 
+SEGMENTATION = ("torchvision/fcn_resnet50", "torchvision/deeplabv3_resnet50")
+"""Left out: torchvision runs their auxiliary head in eval mode and returns a dict, which the tools
+handle each in its own way; the specs mark that head training-only."""
+
+
 def main() -> int:
-    specs = [entry.name for entry in zoo_entries() if entry.name.startswith("torchvision/")]
+    only = sys.argv[1:]  # model names: measure just these (and every probe)
+    specs = [entry.name for entry in zoo_entries()
+             if entry.name.startswith("torchvision/") and entry.name not in SEGMENTATION and (not only or entry.name in only)]
     fixture = {
         "produced_by": "python tools/peer_counts.py",
         "versions": {name: version(name) for name in ("torch", "torchvision", *TOOLS)},

@@ -125,7 +125,8 @@ def target_size(size: tuple[int, int] | None, inputs: Sequence[Shape], what: str
     None where a scale decides. A LayerError when the fields and the inputs do not say one thing."""
     if len(inputs) == 2:
         if size is not None or scaled:
-            raise LayerError(f"{what} with a second input takes its size from it: drop 'size'/'scale'",
+            raise LayerError(f"{what} with a second input takes its size from it: drop "
+                             + ("'size' and 'scale'" if what == "upsample" else "'size'"),
                              hint="or drop the second input")
         _, h, w = feature_map(inputs[1], "second input")
         return (h, w)
