@@ -82,6 +82,8 @@ class OpKind(str, enum.Enum):
     CHUNK = "chunk"  # Tensor.chunk along channels: a view
     MEAN = "mean"  # Tensor.mean over the positions (x.mean([2, 3]))
     CROP = "crop"  # slicing the central part: a view
+    PERMUTE = "permute"  # Tensor.permute: a view
+    LAYER_SCALE = "layer_scale"  # a learnable per-channel scale, parameter × input (ConvNeXt)
     FLATTEN = "flatten"
     CONCAT = "concat"
     ADD = "add"
@@ -167,6 +169,14 @@ def _thop(op: OpRecord) -> int:
             + _module(op, {OpKind.SOFTMAX}, 3 * op.out_elems - op.out_elems // op.out_channels))
 
 
+def _torchinfo(op: OpRecord) -> int:
+    """torchinfo: MACs per output element and bias additions; a linear layer's count is its parameter
+    count, which is its MACs plus biases on a vector but leaves out every position but one when
+    nn.Linear runs over the last axis of a larger tensor (ConvNeXt's MLP); norms add their γ and β."""
+    core = op.trainable_params if op.kind == OpKind.LINEAR else op.output_macs + op.bias
+    return core + _if(op.kind in _NORMS, op.trainable_params)
+
+
 def _ptflops(op: OpRecord) -> int:
     """Module hooks (exact classes) and patched functions. Norms count their input, doubled where the
     module has an ``affine`` attribute set (BatchNorm, GroupNorm, InstanceNorm; LayerNorm names it
@@ -204,8 +214,8 @@ FLOP_PRESETS: dict[str, FlopPreset] = {
                    + _if(op.kind == OpKind.UPSAMPLE_NEAREST, op.out_elems)
                    + _if(op.kind == OpKind.UPSAMPLE_BILINEAR, 4 * op.out_elems)),
         FlopPreset("torchinfo", "Mult-Adds", "MACs (per output element) + bias adds + γ/β count of each norm "
-                   "layer (torchinfo summary)",
-                   lambda op: op.output_macs + op.bias + _if(op.kind in _NORMS, op.trainable_params)),
+                   "layer; a linear layer counts its parameters once, at any number of positions (torchinfo summary)",
+                   _torchinfo),
         FlopPreset("thop", "MACs", "MACs (per output element) + 4 × BatchNorm elements + avg-pool outputs + "
                    "adaptive-avg-pool inputs and outputs + softmax + layer/instance norms + upsampling; modules only, "
                    "ReLU and max-pool free (thop profile)",

@@ -149,6 +149,12 @@ CASES = {
         "max_pool2d: {name: p, kernel: 2}\nupsample: {name: u, mode: bilinear, inputs: [p, input]}\n"
         "center_crop: {name: c, inputs: [u, p]}", "[4, 9, 10]",
         lambda m, x, t: interpolated(F.max_pool2d(x, 2), (9, 10), False)[:, :, 2:6, 2:7]),
+    "permute, linear and layer_norm over the last axis, layer_scale": (
+        "permute: {name: p, dims: [1, 2, 0]}\nlayer_norm: {name: n, over: last}\nlinear: {name: fc, out: 6, over: last}\n"
+        "permute: {name: q, dims: [2, 0, 1]}\nlayer_scale: {name: s, init: 0.5}", "[4, 9, 10]",
+        lambda m, x, t: param(m, "", "s") * (F.layer_norm(x.permute(0, 2, 3, 1), (4,), param(m, "n", "weight"),
+                                                          param(m, "n", "bias")) @ param(m, "fc", "weight").T
+                                             + param(m, "fc", "bias")).permute(0, 3, 1, 2)),
     "chunk": ("chunk: {chunks: 2, index: 1}", "[4, 9, 10]", lambda m, x, t: x[:, 2:]),
     "channel_shuffle": ("channel_shuffle: {groups: 2}", "[4, 9, 10]",
                         lambda m, x, t: x[:, [0, 2, 1, 3]]),  # groups (0, 1), (2, 3) interleaved

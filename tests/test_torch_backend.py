@@ -25,6 +25,7 @@ if os.environ.get("ARCHCALC_REQUIRE_TORCH"):
 else:
     torch = pytest.importorskip("torch")
 
+from archcalc.backends.custom import CLASSES as CUSTOM_CLASSES  # noqa: E402
 from archcalc.backends.torch import BackendError, to_module  # noqa: E402
 from archcalc.backends.verify import verify  # noqa: E402
 
@@ -93,7 +94,11 @@ def test_verify_all_cli(cli):
     assert f"{len(ZOO)} passed, 0 failed" in result.stdout
 
 
-@pytest.mark.parametrize("name, expected_params", [("alexnet", 62_378_344), ("googlenet", 13_378_280)])
+@pytest.mark.parametrize("name, expected_params", [
+    ("alexnet", 62_378_344), ("googlenet", 13_378_280),
+    ("torchvision/convnext_tiny", 28_589_128),  # LayerNorm2d, Permute, StochasticDepth and a layer_scale parameter
+    ("torchvision/shufflenet_v2_x0_5", 1_366_792),  # Chunk and Mean
+])
 def test_exported_model_runs_with_torch_alone(name, expected_params, tmp_path, cli):
     path = tmp_path / "model.py"
     assert cli("export", name, "-o", str(path)).exit_code == 0
@@ -104,7 +109,8 @@ def test_exported_model_runs_with_torch_alone(name, expected_params, tmp_path, c
         sys.modules["archcalc"] = None  # prove the file needs no archcalc
         sys.path.insert(0, {str(tmp_path)!r})
         import torch, model
-        cls = [v for k, v in vars(model).items() if isinstance(v, type) and k != "Scope" and issubclass(v, torch.nn.Module)][0]
+        helpers = {{"Scope", {", ".join(repr(c) for c in CUSTOM_CLASSES)}}}
+        cls = [v for k, v in vars(model).items() if isinstance(v, type) and k not in helpers and issubclass(v, torch.nn.Module)][0]
         net = cls().eval()
         with torch.no_grad():
             y = net(torch.randn(1, 3, 227 if {name!r} == "alexnet" else 224, 227 if {name!r} == "alexnet" else 224))

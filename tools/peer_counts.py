@@ -57,7 +57,8 @@ PROBE_LAYERS = [
     "stochastic_depth: {p: 0.2}", "channel_shuffle: {groups: 2}", "upsample: {scale: 2}",
     "upsample: {scale: 2, mode: bilinear}", "upsample: {size: [5, 7], mode: bilinear, align_corners: true}",
     "chunk: {chunks: 2, index: 1}", "mean", "center_crop: {size: [5, 6]}",
-    "upsample: {mode: bilinear, inputs: [conv, input]}",
+    "upsample: {mode: bilinear, inputs: [conv, input]}", "permute: {dims: [1, 2, 0]}", "layer_scale: {init: 0.5}",
+    "linear: {out: 5, over: last}", "layer_norm: {over: last}",
 ]
 """Layer types each probed on its own, after a 3×3 convolution (which every counter counts alike):
 archcalc's lowered module is given to the tools, so the fixture shows what each tool counts for
@@ -68,8 +69,8 @@ def probe_name(layer: str) -> str:
     """The fixture key of a probe: its type, with the fields that choose another operation
     (``layer_norm over all``, ``upsample bilinear``)."""
     kind = layer.split(":")[0]
-    for field, word in (("over: all", "over all"), ("mode: bilinear", "bilinear"), ("align_corners: true", "corners"),
-                        ("inputs:", "like")):
+    for field, word in (("over: all", "over all"), ("over: last", "over last"), ("mode: bilinear", "bilinear"),
+                        ("align_corners: true", "corners"), ("inputs:", "like")):
         if field in layer:
             kind += f" {word}"
     return kind

@@ -78,6 +78,17 @@ class CenterCrop(nn.Module):
         return x[..., top:top + h, left:left + w]
 
 
+class Permute(nn.Module):
+    """x.permute(dims), the batch axis included (torchvision.ops.Permute)."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(self.dims)
+
+
 class ResizeLike(nn.Module):
     """F.interpolate of x to the height and width of a second tensor."""
 
@@ -89,7 +100,7 @@ class ResizeLike(nn.Module):
         return nn.functional.interpolate(x, size=like.shape[-2:], mode=self.mode, align_corners=self.align_corners)
 '''
 
-CLASSES = ("LayerNorm2d", "StochasticDepth", "Chunk", "Mean", "CenterCrop", "ResizeLike")
+CLASSES = ("LayerNorm2d", "StochasticDepth", "Chunk", "Mean", "CenterCrop", "ResizeLike", "Permute")
 
 
 @lru_cache(maxsize=1)

@@ -35,10 +35,13 @@ class Scope(nn.Module):
     def __init__(self, children):
         super().__init__()
         for name, child in children.items():
-            self.add_module(name, child)
+            if isinstance(child, nn.Parameter):
+                self.register_parameter(name, child)
+            else:
+                self.add_module(name, child)
 
     def __getitem__(self, name):
-        return self._modules[name]
+        return self._modules[name] if name in self._modules else self._parameters[name]
 
 '''
 
@@ -73,7 +76,8 @@ def _tree(plan: Plan) -> dict[str, Any]:
         node = root
         for part in step.path[:-1]:
             node = node.setdefault(part, {})
-        node[step.path[-1]] = _op_source(step.op)
+        node[step.path[-1]] = (f"nn.Parameter(torch.full({step.op.parameter}, {step.op.init!r}))" if step.op.parameter
+                               else _op_source(step.op))
     return root
 
 
@@ -114,6 +118,8 @@ def _forward_line(step: Step, var: dict[str, str]) -> str:
         expr = f"torch.cat([{', '.join(args)}], dim=1)"
     elif merge in ("add", "mul"):
         expr = (" + " if merge == "add" else " * ").join(args)
+    elif step.op.parameter:
+        expr = f"{_accessor(step.path)} * {args[0]}"
     elif not step.op.modules:
         expr = args[0] if args else "x"
     else:
@@ -150,7 +156,8 @@ def export_source(graph: Graph) -> str:
     lines.append("        super().__init__({})")
     for name, child in _tree(plan).items():
         value = _scope_source(child, 8) if isinstance(child, dict) else child
-        lines.append(f"        self.add_module({name!r}, {value})")
+        method = "register_parameter" if value.startswith("nn.Parameter(") else "add_module"
+        lines.append(f"        self.{method}({name!r}, {value})")
     lines.append("\n    def forward(self, x):")
     for step in plan.steps:
         lines.append(f"        {_forward_line(step, var)}  # {step.name}")

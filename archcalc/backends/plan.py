@@ -38,7 +38,7 @@ class Plan:
     analysis: Analysis
 
     def leaves(self) -> list[Step]:
-        return [step for step in self.steps if step.op.modules]
+        return [step for step in self.steps if step.op.modules or step.op.parameter]
 
 
 def module_path(name: str) -> tuple[str, ...]:
@@ -55,7 +55,7 @@ def make_plan(graph: Graph, analysis: Analysis | None = None) -> Plan:
             op = node.layer.torch_op([shapes[name] for name in node.inputs], shapes[node.name])
         except ArchcalcError as err:
             raise err.located(node.source, node.name) from None
-        path = module_path(node.name) if op.modules else ()
+        path = module_path(node.name) if op.modules or op.parameter else ()
         steps.append(Step(node.name, path, node.inputs, op, node.training_only))
     _check_tree(graph, steps)
     return Plan(graph.name, analysis.input_shape, tuple(steps), graph.outputs, analysis)

@@ -64,7 +64,7 @@ def _classes() -> tuple[type, type]:
         """A named group of layers: one module instance of the spec."""
 
         def __getitem__(self, name: str) -> Any:
-            return self._modules[name]
+            return self._modules[name] if name in self._modules else self._parameters[name]
 
     class LoweredNetwork(Scope):
         """A network lowered from an archcalc spec; runs the graph's nodes in order."""
@@ -77,6 +77,8 @@ def _classes() -> tuple[type, type]:
             self._steps: list[tuple[Step, Any]] = []
             for step in plan.steps:
                 module = build_op(step.op) if step.op.modules else None
+                if step.op.parameter:  # a parameter of the enclosing module itself (layer_scale)
+                    module = nn.Parameter(torch.full(step.op.parameter, step.op.init))
                 if module is not None:
                     _attach(self, step, module, Scope)
                 self._steps.append((step, module))
@@ -184,7 +186,10 @@ def _attach(root: Any, step: Step, module: Any, scope: type) -> None:
             if part not in parent._modules:
                 parent.add_module(part, scope())
             parent = parent._modules[part]
-        parent.add_module(step.path[-1], module)
+        if isinstance(module, root_parameter_type()):
+            parent.register_parameter(step.path[-1], module)
+        else:
+            parent.add_module(step.path[-1], module)
     except KeyError as err:  # a name torch.nn.Module already uses ('train', 'forward', ...)
         raise BackendError(
             f"cannot name a PyTorch module {'.'.join(step.path)!r}: {err.args[0]}",
@@ -192,7 +197,13 @@ def _attach(root: Any, step: Step, module: Any, scope: type) -> None:
         ) from None
 
 
+def root_parameter_type() -> type:
+    return import_torch().nn.Parameter
+
+
 def _apply(torch: Any, step: Step, module: Any, args: list[Any], x: Any, reuse: bool = False) -> Any:
+    if step.op.parameter:
+        return module * args[0]
     merge = step.op.merge
     if merge == "cat":
         return torch.cat(args, dim=1)

@@ -44,6 +44,8 @@ class Verification:
 
 
 def _counts(module: Any) -> tuple[int, int]:
+    if not hasattr(module, "parameters"):  # a parameter of its scope (layer_scale)
+        return module.numel(), 0
     trainable = sum(p.numel() for p in module.parameters())
     statistics = sum(b.numel() for n, b in module.named_buffers() if n.rsplit(".", 1)[-1] in _STATISTICS)
     return trainable, statistics

@@ -88,6 +88,8 @@ class TorchOp:
 
     modules: tuple[TorchModule, ...] = ()
     merge: str | None = None
+    parameter: tuple[int, ...] | None = None  # a learnable tensor of this shape at the node's own path,
+    init: float = 1.0  # filled with this; the node computes parameter × input (ConvNeXt's layer_scale)
 
 
 TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -113,6 +115,7 @@ TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "Chunk": {},
     "Mean": {},
     "CenterCrop": {},
+    "Permute": {},
     "ResizeLike": {"mode": "nearest", "align_corners": None},
 }
 """The constructor defaults of the torch.nn classes the layers lower to, beside the lowering:

@@ -129,16 +129,19 @@ class _Normalization(PointWise, Layer):
 @register("layer_norm", "layernorm", "ln")
 class LayerNorm(_Normalization):
     """Layer normalization, ``over: channels`` (each position's C values, as ConvNeXt's
-    LayerNorm2d and a transformer's LayerNorm on channels-last tensors) or ``over: all`` (the whole
-    C×H×W map, PyTorch's ``nn.LayerNorm([C, H, W])``). γ and β: one per normalized value."""
+    LayerNorm2d), ``over: last`` (the last axis, PyTorch's ``nn.LayerNorm(n)``, as on a
+    channels-last tensor after ``permute``) or ``over: all`` (the whole C×H×W map, PyTorch's
+    ``nn.LayerNorm([C, H, W])``). γ and β: one per normalized value."""
 
     op_kind = OpKind.LAYER_NORM
 
-    over: Literal["channels", "all"]
+    over: Literal["channels", "all", "last"]
 
     def _affine_count(self, inputs: Sequence[Shape]) -> Worked:
         if not self.affine:
             return Worked(0, "none")
+        if self.over == "last":
+            return worked(2) * worked(inputs[0][-1])
         if self.over == "channels" or len(inputs[0]) == 1:
             return worked(2) * worked(inputs[0][0])
         return worked(2) * worked(inputs[0][0]) * worked(inputs[0][1]) * worked(inputs[0][2])
@@ -147,6 +150,8 @@ class LayerNorm(_Normalization):
         return OpKind.LAYER_NORM_2D if self.over == "channels" and len(inputs[0]) == 3 else OpKind.LAYER_NORM
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        if self.over == "last":
+            return torch_module("LayerNorm", normalized_shape=[inputs[0][-1]], eps=self.eps, elementwise_affine=self.affine)
         if self.over == "all" or len(inputs[0]) == 1:
             shape = list(inputs[0]) if self.over == "all" else [inputs[0][0]]
             return torch_module("LayerNorm", normalized_shape=shape, eps=self.eps, elementwise_affine=self.affine)

@@ -12,7 +12,7 @@ from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
-from .base import (NO_COST, Cost, Dim, Layer, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str,
+from .base import (NO_COST, Cost, Dim, Layer, ParamCount, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str,
                    torch_module)
 
 
@@ -297,3 +297,77 @@ class Chunk(ParameterFree, Layer):
 
     def short(self) -> str:
         return f"{self.index + 1} of {self.chunks}"
+
+
+@register("permute")
+class Permute(ParameterFree, Layer):
+    """The axes reordered, batch axis left first: ``dims`` [1, 2, 0] makes a C×H×W map H×W×C
+    (channels-last, as ConvNeXt does before its LayerNorm and linear layers), [2, 0, 1] back. A view:
+    no arithmetic and no new memory; every position keeps its field."""
+
+    op_kind = OpKind.PERMUTE
+    is_view = True
+
+    dims: list[int]
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        shape = inputs[0]
+        if sorted(self.dims) != list(range(len(shape))):
+            raise LayerError(f"dims {self.dims} is not an order of the {len(shape)} axes of {shape_str(shape)}",
+                             hint=f"list each of 0 … {len(shape) - 1} once, e.g. [1, 2, 0] for channels-last")
+        return tuple(shape[d] for d in self.dims)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return fields[0]
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Permute", dims=[0, *(d + 1 for d in self.dims)])
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return {"output_shape": f"axes {self.dims} of {shape_str(inputs[0])}: {shape_str(output)}",
+                "params": "no parameters", "macs": "no multiply-accumulates", "rf": "unchanged (axes reordered)"}
+
+    def short(self) -> str:
+        return "→ " + ",".join(map(str, self.dims))
+
+
+@register("layer_scale")
+class LayerScale(ParameterFree, Layer):
+    """A learnable scale per channel (the first axis), initialised to ``init``: ConvNeXt's
+    ``layer_scale``, a C×1×1 parameter of its block multiplied into the residual branch (Touvron et
+    al., CaiT). Lowered as a parameter of the enclosing module, named as the layer, so the
+    state_dict key is torchvision's (features.1.0.layer_scale). One multiplication per element."""
+
+    op_kind = OpKind.LAYER_SCALE
+
+    init: float = 1e-6
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        return inputs[0]
+
+    def _shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (inputs[0][0], *[1] * (len(inputs[0]) - 1))
+
+    def params(self, inputs: Sequence[Shape], output: Shape) -> ParamCount:
+        return ParamCount(inputs[0][0])
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return Cost(other=numel(output))
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        return fields[0]
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return TorchOp(parameter=self._shape(inputs), init=self.init)
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return {"output_shape": f"unchanged: {ctx.shape(output)}", "params": f"one per channel: {inputs[0][0]:,}",
+                "macs": "no multiply-accumulates (one multiplication per element)", "rf": "unchanged (element-wise)"}
+
+    def short(self) -> str:
+        return f"init {self.init:g}"
