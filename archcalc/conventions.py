@@ -74,6 +74,7 @@ class OpKind(str, enum.Enum):
     MAX_POOL = "max_pool"
     AVG_POOL = "avg_pool"
     ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
+    ADAPTIVE_AVG_POOL_ND = "adaptive_avg_pool_nd"  # 1-D and 3-D: fvcore has no handle for them
     ADAPTIVE_MAX_POOL = "adaptive_max_pool"
     PAD = "pad"
     UPSAMPLE_NEAREST = "upsample_nearest"
@@ -112,7 +113,7 @@ class OpRecord:
     functional: bool = False
 
 
-_POOLS = {OpKind.MAX_POOL, OpKind.AVG_POOL, OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_MAX_POOL}
+_POOLS = {OpKind.MAX_POOL, OpKind.AVG_POOL, OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_AVG_POOL_ND, OpKind.ADAPTIVE_MAX_POOL}
 _NORMS = {OpKind.BATCH_NORM, OpKind.LAYER_NORM, OpKind.LAYER_NORM_2D, OpKind.GROUP_NORM, OpKind.INSTANCE_NORM}
 _STATISTICS_NORMS = _NORMS - {OpKind.BATCH_NORM}  # statistics computed at inference (aten layer/group/instance norm)
 _UPSAMPLES = {OpKind.UPSAMPLE_NEAREST, OpKind.UPSAMPLE_BILINEAR}
@@ -165,7 +166,7 @@ def _thop(op: OpRecord) -> int:
             + _module(op, {OpKind.UPSAMPLE_NEAREST}, op.out_elems)
             + _module(op, {OpKind.UPSAMPLE_BILINEAR}, 11 * op.out_elems)
             + _module(op, {OpKind.AVG_POOL}, op.out_elems)
-            + _module(op, {OpKind.ADAPTIVE_AVG_POOL}, op.in_elems + op.out_elems)
+            + _module(op, {OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_AVG_POOL_ND}, op.in_elems + op.out_elems)
             + _module(op, {OpKind.SOFTMAX}, 3 * op.out_elems - op.out_elems // op.out_channels))
 
 

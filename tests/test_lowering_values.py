@@ -155,6 +155,23 @@ CASES = {
         lambda m, x, t: param(m, "", "s") * (F.layer_norm(x.permute(0, 2, 3, 1), (4,), param(m, "n", "weight"),
                                                           param(m, "n", "bias")) @ param(m, "fc", "weight").T
                                              + param(m, "fc", "bias")).permute(0, 3, 1, 2)),
+    "conv1d and the 1-D pools": (
+        "conv1d: {name: c, out: 3, kernel: 3, stride: 2, padding: 1, dilation: 2}\nmax_pool1d: {name: m, kernel: 2, ceil_mode: true}\n"
+        "avg_pool1d: {name: a, kernel: 2, stride: 1, padding: 1, count_include_pad: false}\n"
+        "adaptive_avg_pool1d: {name: v, output: 3}", "[4, 17]",
+        lambda m, x, t: F.adaptive_avg_pool1d(F.avg_pool1d(F.max_pool1d(
+            F.conv1d(x, param(m, "c", "weight"), param(m, "c", "bias"), 2, 1, 2), 2, ceil_mode=True),
+            2, 1, 1, count_include_pad=False), 3)),
+    "adaptive_max_pool1d": ("adaptive_max_pool1d: {output: 4}", "[4, 17]", lambda m, x, t: F.adaptive_max_pool1d(x, 4)),
+    "conv3d and the 3-D pools": (
+        "conv3d: {name: c, out: 3, kernel: [1, 3, 3], stride: [1, 2, 2], padding: [0, 1, 1]}\n"
+        "max_pool3d: {name: m, kernel: [1, 2, 2]}\navg_pool3d: {name: a, kernel: 2, padding: 1}\n"
+        "adaptive_avg_pool3d: {name: v, output: [1, 2, 1]}", "[2, 3, 9, 10]",
+        lambda m, x, t: F.adaptive_avg_pool3d(F.avg_pool3d(F.max_pool3d(
+            F.conv3d(x, param(m, "c", "weight"), param(m, "c", "bias"), (1, 2, 2), (0, 1, 1)), (1, 2, 2)),
+            2, padding=1), (1, 2, 1))),
+    "adaptive_max_pool3d": ("adaptive_max_pool3d: {output: [2, 1, 3]}", "[2, 3, 9, 10]",
+                            lambda m, x, t: F.adaptive_max_pool3d(x, (2, 1, 3))),
     "chunk": ("chunk: {chunks: 2, index: 1}", "[4, 9, 10]", lambda m, x, t: x[:, 2:]),
     "channel_shuffle": ("channel_shuffle: {groups: 2}", "[4, 9, 10]",
                         lambda m, x, t: x[:, [0, 2, 1, 3]]),  # groups (0, 1), (2, 3) interleaved

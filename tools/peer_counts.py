@@ -60,6 +60,14 @@ PROBE_LAYERS = [
     "upsample: {mode: bilinear, inputs: [conv, input]}", "permute: {dims: [1, 2, 0]}", "layer_scale: {init: 0.5}",
     "linear: {out: 5, over: last}", "layer_norm: {over: last}",
 ]
+VOLUME_PROBES = [
+    "conv1d: {out: 3, kernel: 3, stride: 2, padding: 1}", "max_pool1d: {kernel: 2}", "avg_pool1d: {kernel: 2}",
+    "adaptive_avg_pool1d: {output: 3}", "adaptive_max_pool1d: {output: 3}",
+    "conv3d: {out: 3, kernel: 3, stride: 2, padding: 1}", "max_pool3d: {kernel: 2}", "avg_pool3d: {kernel: 2}",
+    "adaptive_avg_pool3d: {output: 2}", "adaptive_max_pool3d: {output: 2}",
+]
+"""Layer types over one or three spatial axes, probed on a C×L or C×D×H×W input after a convolution
+of their own rank (the 2-D probe's convolution would not fit)."""
 """Layer types each probed on its own, after a 3×3 convolution (which every counter counts alike):
 archcalc's lowered module is given to the tools, so the fixture shows what each tool counts for
 each PyTorch module archcalc lowers to."""
@@ -77,6 +85,11 @@ def probe_name(layer: str) -> str:
 
 
 def probe_spec(layer: str) -> str:
+    if layer in VOLUME_PROBES:  # after a convolution of the same rank (calflops wants a parameter)
+        rank = 1 if "1d" in layer.split(":")[0] else 3
+        shape = "[3, 12]" if rank == 1 else "[3, 4, 6, 6]"
+        return (f"name: probe\ninput: {shape}\nlayers:\n  - conv{rank}d: {{name: conv, out: 4, kernel: 3, padding: 1}}\n"
+                f"  - {layer}\n")
     return f"name: probe\ninput: [3, 8, 8]\nlayers:\n  - conv2d: {{name: conv, out: 4, kernel: 3, padding: 1}}\n  - {layer}\n"
 
 
@@ -137,7 +150,7 @@ def main() -> int:
         "input": "torchvision's model, eval mode, random weights, batch 1, the spec's input size",
         "counts": {spec: counts(spec) for spec in specs},
         "probes": {probe_name(layer): {"spec": probe_spec(layer), "counts": counts("probe", probe_spec(layer))}
-                   for layer in PROBE_LAYERS},
+                   for layer in PROBE_LAYERS + VOLUME_PROBES},
     }
     print(json.dumps(fixture, indent=1, sort_keys=False))
     return 0

@@ -39,5 +39,6 @@ def torchvision_model(spec: str) -> Any:
     except ImportError:
         raise BackendError("--against torchvision needs torchvision, which is not installed",
                            hint="pip install torchvision (a version built for the installed torch)") from None
-    family = torchvision.models.segmentation if hasattr(torchvision.models.segmentation, name) else torchvision.models
+    family = next((module for module in (torchvision.models.segmentation, torchvision.models.video)
+                   if hasattr(module, name)), torchvision.models)
     return getattr(family, name)(weights=None, **KWARGS.get(name, {}))

@@ -139,7 +139,8 @@ def _last_uses(plan: Plan, training: bool) -> list[tuple[str, ...]]:
     return [tuple(dict.fromkeys(dead.get(step.name, ()))) for step in plan.steps]
 
 
-_FRESH = {"Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "MaxPool2d", "AvgPool2d",
+_FRESH = {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+          "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "MaxPool2d", "AvgPool2d",
           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "LocalResponseNorm", "ZeroPad2d", "ConstantPad2d", "ReLU", "ReLU6",
           "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Hardsigmoid", "Softmax", "Upsample",
           "ResizeLike", "GroupNorm", "InstanceNorm2d", "LayerNorm", "LayerNorm2d", "ChannelShuffle"}

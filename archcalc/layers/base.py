@@ -100,6 +100,7 @@ TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "AvgPool2d": {"padding": (0, 0), "ceil_mode": False, "count_include_pad": True},
     "BatchNorm1d": {"eps": 1e-05, "momentum": 0.1, "affine": True, "track_running_stats": True},
     "BatchNorm2d": {"eps": 1e-05, "momentum": 0.1, "affine": True, "track_running_stats": True},
+    "BatchNorm3d": {"eps": 1e-05, "momentum": 0.1, "affine": True, "track_running_stats": True},
     "LocalResponseNorm": {"alpha": 1e-4, "beta": 0.75, "k": 1.0},
     "Linear": {"bias": True},
     "LeakyReLU": {"negative_slope": 0.01},
@@ -405,10 +406,11 @@ def numel(shape: Shape) -> int:
 def feature_map(shape: Shape, what: str = "input") -> tuple[int, int, int]:
     """The (C, H, W) of a shape, or a LayerError for vectors."""
     if len(shape) != 3:
-        raise LayerError(
-            f"expects a C×H×W feature map as {what}, got a vector of {shape[0]}",
-            hint="spatial layers must come before 'flatten'",
-        )
+        got = f"a vector of {shape[0]}" if len(shape) == 1 else f"a {shape_str(shape)} tensor"
+        hint = ("spatial layers must come before 'flatten'" if len(shape) == 1 else
+                f"a {len(shape) - 1}-axis input takes the {len(shape) - 1}-D layer types (conv{len(shape) - 1}d, "
+                f"max_pool{len(shape) - 1}d, ...)" if len(shape) in (2, 4) else "check the layers before it")
+        raise LayerError(f"expects a C×H×W feature map as {what}, got {got}", hint=hint)
     return shape  # type: ignore[return-value]
 
 

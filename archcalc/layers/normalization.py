@@ -57,7 +57,7 @@ class BatchNorm(PointWise, Layer):
         )
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
-        return torch_module("BatchNorm2d" if len(inputs[0]) == 3 else "BatchNorm1d", num_features=inputs[0][0],
+        return torch_module({4: "BatchNorm3d", 3: "BatchNorm2d"}.get(len(inputs[0]), "BatchNorm1d"), num_features=inputs[0][0],
                             eps=self.eps, momentum=self.momentum, affine=self.affine,
                             track_running_stats=self.track_running_stats)
 

@@ -19,9 +19,10 @@ from .base import (NO_COST, Cost, Dim, Layer, ParamCount, ParameterFree, RuleCon
 def check_input_shape(value: Any) -> tuple[int, ...]:
     """A network input is (C, H, W) or (F,) of integers in [1, MAX_DIM], at most
     MAX_TENSOR_VALUES values: the one place this is checked (spec, --input, answer keys)."""
-    if not isinstance(value, (list, tuple)) or len(value) not in (1, 3) \
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 2, 3, 4) \
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
-        raise ValueError("expected [channels, height, width] (or [features]) of positive integers")
+        raise ValueError("expected [channels, height, width] of positive integers (or [features], [channels, "
+                         "length], [channels, depth, height, width])")
     if max(value) > MAX_DIM:
         raise ValueError(f"each size must be at most {MAX_DIM:,} (MAX_DIM; 'archcalc docs limits')")
     check_tensor_size(tuple(value))

@@ -59,7 +59,7 @@ def explain_window(hw: tuple[int, int], out_hw: tuple[int, int], kernel, stride,
     """The output-size formula per axis, with the rounding the result shows."""
     parts = []
     for i in range(2):
-        text = _formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])
+        text = axis_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])
         k_eff = effective_kernel(kernel[i], dilation[i])
         exact = (hw[i] + sum(padding[i]) - k_eff) % stride[i] == 0
         if dilation[i] > 1:
@@ -84,7 +84,7 @@ def explain_window_rf(before: tuple[AxisRF, AxisRF], after: tuple[AxisRF, AxisRF
     return per_axis(*parts)
 
 
-def _formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
+def axis_formula(length: int, kernel: int, dilation: int, pads: tuple[int, int], stride: int) -> str:
     """The output-size formula with numbers substituted, CS231n style."""
     k_eff = effective_kernel(kernel, dilation)
     pad = f"2·{pads[0]}" if pads[0] == pads[1] else f"{pads[0]} + {pads[1]}"
@@ -135,7 +135,7 @@ def _check_tiling(hw, kernel, stride, padding, dilation, axes, ctx: RuleContext)
         axis = "H and W" if same_axes else ("H" if i == 0 else "W")
         lost = "row and column" if same_axes else ("row" if i == 0 else "column")
         unread = axes[i].remainder - padding[i][1]  # the unread tail is padding first, then input
-        formulas.append(f"{axis}: {_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])}")
+        formulas.append(f"{axis}: {axis_formula(hw[i], kernel[i], dilation[i], padding[i], stride[i])}")
         formula = f"{formulas[-1]} is not an integer; floor gives {axes[i].size}"
         k_eff = effective_kernel(kernel[i], dilation[i])
         if unread > 0 and k_eff >= stride[i]:  # with k < s, gaps between windows are by design
