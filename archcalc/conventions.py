@@ -113,6 +113,7 @@ class OpRecord:
     functional: bool = False
 
 
+_CONVS = {OpKind.CONV, OpKind.CONV_TRANSPOSE}  # hooked as modules only by thop and ptflops (by exact class)
 _POOLS = {OpKind.MAX_POOL, OpKind.AVG_POOL, OpKind.ADAPTIVE_AVG_POOL, OpKind.ADAPTIVE_AVG_POOL_ND, OpKind.ADAPTIVE_MAX_POOL}
 _NORMS = {OpKind.BATCH_NORM, OpKind.LAYER_NORM, OpKind.LAYER_NORM_2D, OpKind.GROUP_NORM, OpKind.INSTANCE_NORM}
 _STATISTICS_NORMS = _NORMS - {OpKind.BATCH_NORM}  # statistics computed at inference (aten layer/group/instance norm)
@@ -160,7 +161,7 @@ def _thop(op: OpRecord) -> int:
     per element, LayerNorm and InstanceNorm 2 (4 with affine), average pools their outputs, adaptive
     average pools inputs and outputs, softmax 3 per element less one per row (exp, sum, divide),
     upsampling 1 per output element (nearest) or 11 (bilinear)."""
-    return (op.output_macs
+    return (_module(op, _CONVS, op.output_macs) + _if(op.kind not in _CONVS, op.output_macs)
             + _module(op, {OpKind.BATCH_NORM}, 4 * op.in_elems)
             + _module(op, {OpKind.LAYER_NORM, OpKind.INSTANCE_NORM}, (4 if op.trainable_params else 2) * op.in_elems)
             + _module(op, {OpKind.UPSAMPLE_NEAREST}, op.out_elems)
@@ -188,7 +189,8 @@ def _ptflops(op: OpRecord) -> int:
     norm = (_module(op, {OpKind.BATCH_NORM}, 2 * op.in_elems) + _module(op, {OpKind.LAYER_NORM}, op.in_elems)
             + _module(op, {OpKind.GROUP_NORM, OpKind.INSTANCE_NORM}, (2 if op.trainable_params else 1) * op.in_elems))
     upsample = _if(op.kind in _UPSAMPLES, (_module(op, _UPSAMPLES, 1) + 1) * op.out_elems)
-    return op.macs + op.bias + norm + upsample + sightings * op.in_elems
+    core = _module(op, _CONVS, op.macs + op.bias) + _if(op.kind not in _CONVS, op.macs + op.bias)
+    return core + norm + upsample + sightings * op.in_elems
 
 
 def _calflops(op: OpRecord) -> int:
