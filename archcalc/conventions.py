@@ -84,6 +84,7 @@ class OpKind(str, enum.Enum):
     MEAN = "mean"  # Tensor.mean over the positions (x.mean([2, 3]))
     CROP = "crop"  # slicing the central part: a view
     PERMUTE = "permute"  # Tensor.permute: a view
+    RESHAPE = "reshape"  # Tensor.reshape
     LAYER_SCALE = "layer_scale"  # a learnable per-channel scale, parameter × input (ConvNeXt)
     FLATTEN = "flatten"
     CONCAT = "concat"

@@ -172,6 +172,7 @@ CASES = {
             2, padding=1), (1, 2, 1))),
     "adaptive_max_pool3d": ("adaptive_max_pool3d: {output: [2, 1, 3]}", "[2, 3, 9, 10]",
                             lambda m, x, t: F.adaptive_max_pool3d(x, (2, 1, 3))),
+    "reshape": ("reshape: {shape: [2, -1, 10]}", "[4, 9, 10]", lambda m, x, t: x.reshape(3, 2, 18, 10)),
     "chunk": ("chunk: {chunks: 2, index: 1}", "[4, 9, 10]", lambda m, x, t: x[:, 2:]),
     "channel_shuffle": ("channel_shuffle: {groups: 2}", "[4, 9, 10]",
                         lambda m, x, t: x[:, [0, 2, 1, 3]]),  # groups (0, 1), (2, 3) interleaved

@@ -89,3 +89,21 @@ def test_stochastic_depth_drops_whole_samples_in_training():
     assert set(kept.tolist()) == {0.0, 2.0}  # each sample whole: dropped, or kept and scaled by 1/(1 − ½)
     assert 150 < int((kept == 0).sum()) < 250
     assert torch.equal(model.eval()(x), x)
+
+
+def test_reshape_keeps_or_spreads_the_field():
+    """8×6×10: [2, 4, 6, 10] keeps the last two axes (the positions), so the field stays the
+    convolution's 3; [48, 10] mixes rows, so every unit may see any row: the whole input, 3 + 5·1 = 8
+    rows high (six rows, each a 3-pixel field one pixel apart)."""
+    rows = net("conv2d: {name: c, out: 8, kernel: 3, padding: 1}", "reshape: {name: split, shape: [2, 4, 6, 10]}",
+               "reshape: {name: rows, shape: [48, 10], inputs: c}")
+    assert rows["split"].output_shape == (2, 4, 6, 10) and rows["split"].rf == rows["c"].rf
+    assert rows["rows"].output_shape == (48, 10) and rows["rows"].rf.h.size == 3 + 5 * 1
+
+
+@pytest.mark.parametrize("shape, fragment", [
+    ("[-1, -1]", "at most one -1"), ("[7, -1]", "cannot reshape"), ("[5, 5]", "the number of values must stay"),
+])
+def test_reshape_errors(shape, fragment):
+    with pytest.raises(ArchcalcError, match=fragment):
+        net(f"reshape: {{shape: {shape}}}")

@@ -58,7 +58,7 @@ PROBE_LAYERS = [
     "upsample: {scale: 2, mode: bilinear}", "upsample: {size: [5, 7], mode: bilinear, align_corners: true}",
     "chunk: {chunks: 2, index: 1}", "mean", "center_crop: {size: [5, 6]}",
     "upsample: {mode: bilinear, inputs: [conv, input]}", "permute: {dims: [1, 2, 0]}", "layer_scale: {init: 0.5}",
-    "linear: {out: 5, over: last}", "layer_norm: {over: last}",
+    "linear: {out: 5, over: last}", "layer_norm: {over: last}", "reshape: {shape: [2, 2, 8, 8]}",
 ]
 VOLUME_PROBES = [
     "conv1d: {out: 3, kernel: 3, stride: 2, padding: 1}", "max_pool1d: {kernel: 2}", "avg_pool1d: {kernel: 2}",

@@ -89,6 +89,17 @@ class Permute(nn.Module):
         return x.permute(self.dims)
 
 
+class Reshape(nn.Module):
+    """x.reshape(N, *shape): the same values in another shape, batch axis kept."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
 class ResizeLike(nn.Module):
     """F.interpolate of x to the height and width of a second tensor."""
 
@@ -100,7 +111,7 @@ class ResizeLike(nn.Module):
         return nn.functional.interpolate(x, size=like.shape[-2:], mode=self.mode, align_corners=self.align_corners)
 '''
 
-CLASSES = ("LayerNorm2d", "StochasticDepth", "Chunk", "Mean", "CenterCrop", "ResizeLike", "Permute")
+CLASSES = ("LayerNorm2d", "StochasticDepth", "Chunk", "Mean", "CenterCrop", "ResizeLike", "Permute", "Reshape")
 
 
 @lru_cache(maxsize=1)

@@ -117,6 +117,7 @@ TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "Mean": {},
     "CenterCrop": {},
     "Permute": {},
+    "Reshape": {},
     "ResizeLike": {"mode": "nearest", "align_corners": None},
 }
 """The constructor defaults of the torch.nn classes the layers lower to, beside the lowering:

@@ -372,3 +372,57 @@ class LayerScale(ParameterFree, Layer):
 
     def short(self) -> str:
         return f"init {self.init:g}"
+
+
+@register("reshape", "view")
+class Reshape(ParameterFree, Layer):
+    """The same values in another ``shape`` (batch axis excluded; one size may be -1, computed from
+    the rest), as ``x.reshape(N, *shape)``. No arithmetic. Where the last two axes (the positions)
+    are kept, e.g. splitting the channels into groups, each unit keeps its field; otherwise the
+    values of many positions may meet in one unit, so its field is the whole input (the rule of
+    ``flatten``)."""
+
+    op_kind = OpKind.RESHAPE
+
+    shape: list[int]
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        size, shape = numel(inputs[0]), list(self.shape)
+        free = [i for i, d in enumerate(shape) if d == -1]
+        if len(free) > 1 or any(d < 1 and d != -1 for d in shape):
+            raise LayerError(f"shape {shape}: sizes are positive, with at most one -1",
+                             hint="e.g. [2, -1, 7, 7] splits 2·C channels into two groups")
+        known = numel(tuple(d for d in shape if d != -1))
+        if free:
+            if size % known:
+                raise LayerError(f"cannot reshape {shape_str(inputs[0])} ({size:,} values) to {shape}")
+            shape[free[0]] = size // known
+        if numel(tuple(shape)) != size:
+            raise LayerError(f"cannot reshape {shape_str(inputs[0])} ({size:,} values) to {shape} "
+                             f"({numel(tuple(shape)):,} values)", hint="the number of values must stay the same")
+        return tuple(shape)
+
+    def _keeps_positions(self, inputs: Sequence[Shape], output: Shape) -> bool:
+        return len(inputs[0]) >= 3 and len(output) >= 3 and output[-2:] == inputs[0][-2:]
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
+        if self._keeps_positions(inputs, output) or len(inputs[0]) != 3:
+            return fields[0]
+        _, h, w = inputs[0]
+        return RF(fields[0].h.span(h), fields[0].w.span(w))
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        return torch_module("Reshape", shape=list(output))
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        rf = ("unchanged (the positions are kept)" if self._keeps_positions(inputs, output) or len(inputs[0]) != 3
+              else f"every position: size {num(field.h.size)}")
+        return {"output_shape": f"{shape_str(inputs[0])} → {shape_str(output)} ({numel(output):,} values)",
+                "params": "no parameters", "macs": "no multiply-accumulates", "rf": rf}
+
+    def short(self) -> str:
+        return "→ " + ",".join(map(str, self.shape))
