@@ -246,10 +246,9 @@ class GlobalAvgPool(ParameterFree, Layer):
 
 
 @register("mean")
-class Mean(ParameterFree, Layer):
+class Mean(GlobalAvgPool):
     """The mean over all positions as a vector: ``x.mean([2, 3])`` (MNASNet, ShuffleNet v2), which
-    gives C values where global_avg_pool gives C×1×1. Full count: H·W − 1 additions and one
-    division per channel. Its field, as global pooling's, spans every position."""
+    gives C values where global_avg_pool gives C×1×1; its count and field are global pooling's."""
 
     op_kind = OpKind.MEAN
 
@@ -257,22 +256,12 @@ class Mean(ParameterFree, Layer):
         c, _, _ = feature_map(inputs[0])
         return (c,)
 
-    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
-        return Cost(other=numel(inputs[0]))
-
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Mean", dims=[2, 3])
 
-    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
-        _, h, w = feature_map(inputs[0])
-        return RF(fields[0].h.span(h), fields[0].w.span(w))
-
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        c, h, w = feature_map(inputs[0])
-        return {"output_shape": f"one value per channel: {c}", "params": "no parameters",
-                "macs": f"no multiply-accumulates (each output averages {h}·{w} values)",
-                "rf": f"every position: size {num(field.h.size)}" + ("" if h == w else f" (H), {num(field.w.size)} (W)")}
+        return {**super().explain(inputs, output, fields, field, ctx), "output_shape": f"one value per channel: {output[0]}"}
 
     def short(self) -> str:
         return "over H, W"
