@@ -63,9 +63,25 @@ def run() -> None:
     A summary is a short-lived process that allocates many small objects and frees them by
     reference counting; the cyclic garbage collector only costs time here (about a tenth of
     a ResNet-152 summary), so the command runs without it. Library use is unaffected.
+
+    Nor is there anything to tidy at the end: every file the command writes is closed before
+    it returns, so once the output streams are flushed the process ends at once (``os._exit``),
+    skipping the interpreter's teardown of every module and object (about 20 ms).
     """
     gc.disable()
-    main()
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (| head), or a stream was closed
+        code = code or EXIT_INPUT_ERROR
+    os._exit(code)
 
 
 # Register the commands (each module adds its own to ``main``).

@@ -1,4 +1,5 @@
-"""Tables: text, Markdown, CSV and LaTeX renderings of an Analysis (tabulate does the layout)."""
+"""Tables: text, Markdown, CSV and LaTeX renderings of an Analysis (tabulate lays out Markdown and
+LaTeX; the plain text table, on every summary's path, is :mod:`.plain`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tabulate import tabulate
+from .plain import simple_table
 
 from ..analysis import Analysis
 from ..zoo import display_name
@@ -104,7 +105,7 @@ def render_text(analysis: Analysis, options: TableOptions) -> str:
     cells = _cells(rows, options, True)
     if options.width is not None:
         cells = _fit(cells, headers, options.columns, options.width)
-    table = tabulate(cells, headers, tablefmt="simple", colalign=align, disable_numparse=True)
+    table = simple_table(cells, headers, align)
     footer = ["", *_footer(analysis, options.layout)] if options.footer else []
     return "\n".join([_title(analysis, options.layout), "", table, *footer]) + "\n"
 
@@ -139,6 +140,8 @@ def render_markdown(analysis: Analysis, options: TableOptions) -> str:
     headers, align = _headers(analysis, options)
     rows = display_rows(analysis, options.depth, options.module_totals)
     cells = [[str(c).replace("|", "\\|") for c in row] for row in _cells(rows, options, True)]
+    from tabulate import tabulate
+
     table = tabulate(cells, headers, tablefmt="github", colalign=align, disable_numparse=True)
     if not options.footer:
         return "\n".join([f"### {_title(analysis, options.layout)}", "", table]) + "\n"
@@ -179,6 +182,8 @@ def render_latex(analysis: Analysis, options: TableOptions) -> str:
     totals = {"name": "Total", "params": f"{t.params:,}", "macs": f"{t.macs:,}", "flops": f"{t.flops:,}",
               "memory": format_bytes(t.activation_bytes)}
     cells = _cells(rows, options, True) + [[totals.get(key, "") for key in options.columns]]
+    from tabulate import tabulate
+
     table = tabulate(cells, headers, tablefmt="latex_booktabs", colalign=align, disable_numparse=True)
     lines = table.splitlines()
     lines.insert(len(lines) - 3, r"\midrule")  # before the totals row (then \bottomrule, \end{tabular})
