@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .gcpause import paused_gc
 from .conventions import FLOP_PRESETS, Conventions, OpRecord
 from .errors import ArchcalcError
 from .graph import Graph
@@ -167,6 +168,7 @@ def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
     )
 
 
+@paused_gc
 def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     """Analyze a graph under the given conventions (defaults: PyTorch's)."""
     conventions = conventions or Conventions()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+from functools import lru_cache
 import operator
 import re
 from collections.abc import Mapping
@@ -135,6 +136,15 @@ def _number(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.Expression:
+    """The syntax tree of an expression (parsed once: a family's expressions repeat in every block)."""
+    try:
+        return ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ExpressionError(f"cannot parse expression {short_repr(text)}") from None
+
+
 def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     """Value of an arithmetic expression over the arguments in ``env``.
 
@@ -147,11 +157,7 @@ def evaluate(text: str, env: Mapping[str, Any]) -> Any:
                               f"{MAX_EXPRESSION_CHARS} (MAX_EXPRESSION_CHARS)")
     if _LONG_NUMBER.search(text):
         raise ExpressionError(f"a number in the expression has more than {MAX_INT_DIGITS} digits (MAX_INT_DIGITS)")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise ExpressionError(f"cannot parse expression {short_repr(text)}") from None
-    value = _evaluate(tree, env)
+    value = _evaluate(_parsed(text), env)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, float) and not math.isfinite(value) or isinstance(value, int) and abs(value) > MAX_DIM:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .gcpause import paused_gc
 from .dag import check_inference_outputs, toposort, unused_warnings
 from .errors import GraphError, Source, SpecError, collected, short_repr, short_text
 from .expressions import ExpressionError, substitute
@@ -480,6 +481,7 @@ def spec_arguments(spec: Spec) -> dict[str, Any]:
     return env
 
 
+@paused_gc
 def build_graph(spec: Spec) -> Graph:
     """Expand a validated spec into a frozen, topologically ordered :class:`Graph`."""
     expander = _Expander(spec)

@@ -13,8 +13,9 @@ Through a window layer (kernel k, stride s, dilation d, left padding p)::
     r' = r + (k_eff − 1)·j      j' = j·s      P' = P + p·j
 
 A transposed convolution is a stride-1 convolution over its input upsampled by s (jump
-j/s) with padding d·(k − 1) − p, so jumps, and then sizes, may be fractions: values are
-exact :class:`fractions.Fraction` throughout. At a merge (add, concat) the field is the
+j/s) with padding d·(k − 1) − p, so jumps, and then sizes, may be fractions: values are exact,
+plain ints while they are whole (nearly always, and several times faster) and
+:class:`fractions.Fraction` after a division that does not come out even. At a merge (add, concat) the field is the
 union of the inputs' fields; branches whose fields are not centred on the same pixel, or
 that have different jumps, are reported, never averaged.
 """
@@ -27,35 +28,49 @@ from fractions import Fraction
 from .conventions import effective_kernel
 
 
+Exact = int | Fraction
+"""An exact number of pixels: an int while whole, a Fraction otherwise (see :func:`exact`)."""
+
+
+def exact(value: Exact) -> Exact:
+    """``value`` as an int when it is whole, so that later arithmetic stays on fast ints."""
+    return value.numerator if type(value) is Fraction and value.denominator == 1 else value
+
+
+def half(value: Exact) -> Exact:
+    """``value / 2``, exactly."""
+    return exact(Fraction(value, 2)) if type(value) is int else exact(value / 2)
+
+
 @dataclass(frozen=True)
 class AxisRF:
     """Receptive field of the units of one layer along one axis."""
 
-    size: Fraction
-    jump: Fraction
-    padding: Fraction
+    size: Exact
+    jump: Exact
+    padding: Exact
     whole: bool = False  # the unit sees every input pixel (after global pooling, flatten, SE scaling)
 
     @property
-    def center(self) -> Fraction:
+    def center(self) -> Exact:
         """Centre of the first unit's field, in input pixels."""
-        return (self.size - 1) / 2 - self.padding
+        return half(self.size - 1) - self.padding
 
     def window(self, kernel: int, stride: int | Fraction, pad_before: int, dilation: int = 1) -> AxisRF:
         k_eff = effective_kernel(kernel, dilation)
-        return AxisRF(self.size + (k_eff - 1) * self.jump, self.jump * stride, self.padding + pad_before * self.jump,
-                      self.whole)
+        return AxisRF(exact(self.size + (k_eff - 1) * self.jump), exact(self.jump * stride),
+                      exact(self.padding + pad_before * self.jump), self.whole)
 
     def transposed(self, kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisRF:
-        upsampled = AxisRF(self.size, self.jump / stride, self.padding, self.whole)
+        upsampled = AxisRF(self.size, exact(Fraction(self.jump) / stride), self.padding, self.whole)
         return upsampled.window(kernel, 1, effective_kernel(kernel, dilation) - 1 - pad_before, dilation)
 
     def span(self, units: int) -> AxisRF:
         """One unit that sees all ``units`` positions of its input at once (global pooling, flatten)."""
-        return AxisRF(self.size + (units - 1) * self.jump, self.jump * units, self.padding, True)
+        return AxisRF(exact(self.size + (units - 1) * self.jump), exact(self.jump * units), self.padding, True)
 
 
-IDENTITY = AxisRF(Fraction(1), Fraction(1), Fraction(0))
+IDENTITY = AxisRF(1, 1, 0)
 
 
 @dataclass(frozen=True)
@@ -100,11 +115,11 @@ def union(fields: list[RF], broadcast: list[RF] | None = None) -> tuple[RF, list
                 f"{', '.join(fmt(c) for c in sorted(centers))}); the union spans {fmt(hi - lo + 1)} pixels"
             )
         jump = min(jumps) if jumps else min(p.jump for p in parts)
-        axes.append(AxisRF(hi - lo + 1, jump, -lo, any(p.whole for p in everything)))
+        axes.append(AxisRF(exact(hi - lo + 1), exact(jump), exact(-lo), any(p.whole for p in everything)))
     return RF(axes[0], axes[1]), notes
 
 
-def fmt(value: Fraction) -> str:
+def fmt(value: Exact) -> str:
     """An exact value for humans: '5', '2.5', or '1/3'."""
     if value.denominator == 1:
         return str(value.numerator)
@@ -112,6 +127,6 @@ def fmt(value: Fraction) -> str:
     return f"{as_float:g}" if Fraction(as_float).limit_denominator(1000) == value and value.denominator in (2, 4, 8) else str(value)
 
 
-def to_number(value: Fraction) -> int | float:
+def to_number(value: Exact) -> int | float:
     """JSON form: an int when whole."""
     return value.numerator if value.denominator == 1 else float(value)

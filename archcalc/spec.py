@@ -18,6 +18,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .gcpause import paused_gc
 from .errors import ArchcalcError, Source, SpecError, collected, short_repr, short_text
 from .layers.structure import InputShape, check_input_shape
 from .limits import MAX_NAME_CHARS
@@ -264,11 +265,13 @@ def parse_spec(raw: Any, file: str) -> Spec:
     return Spec(model, raw, file)
 
 
+@paused_gc
 def load_spec(path: Path) -> Spec:
     """Load and validate a spec file."""
     return parse_spec(load_yaml_file(path), str(path))
 
 
+@paused_gc
 def load_spec_text(text: str, file: str = "<spec>") -> Spec:
     """Load and validate a spec from YAML text (tests, embedding)."""
     return parse_spec(load_yaml_text(text, file), file)

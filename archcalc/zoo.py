@@ -84,14 +84,21 @@ class Resolved:
     variant: str | None = None
 
 
+@lru_cache(maxsize=1)
+def _texts() -> tuple[tuple[Path, str], ...]:
+    """Every built-in spec file and its text, read once per process (names are resolved from them
+    without parsing YAML)."""
+    return tuple((path, path.read_text(encoding="utf-8")) for path in sorted(zoo_dir().rglob("*.yaml")))
+
+
 def variant_index() -> dict[str, Resolved]:
     """Every variant by zoo name: ``torchvision/efficientnet_b3`` (the file's folder, then the
     variant), and the bare ``efficientnet_b3``."""
     root = zoo_dir()
     index: dict[str, Resolved] = {}
-    for path in sorted(root.rglob("*.yaml")):
+    for path, text in _texts():
         folder = path.parent.relative_to(root).as_posix()
-        for variant in variant_names(path.read_text(encoding="utf-8")):
+        for variant in variant_names(text):
             index[variant if folder == "." else f"{folder}/{variant}"] = Resolved(path, variant)
             index.setdefault(variant, Resolved(path, variant))
     return index
@@ -104,8 +111,8 @@ def alias_index() -> dict[str, Path]:
     parsing every spec of the zoo; a test checks it agrees with the parsed ``aliases``.
     """
     index: dict[str, Path] = {}
-    for path in sorted(zoo_dir().rglob("*.yaml")):
-        match = _ALIASES_LINE.search(path.read_text(encoding="utf-8"))
+    for path, text in _texts():
+        match = _ALIASES_LINE.search(text)
         if match:
             for alias in match.group(1).split(","):
                 if alias.strip():
@@ -154,7 +161,7 @@ def _resolve_file(spec: str) -> Path | Resolved:
     if spec in aliases:
         return aliases[spec]
     root = zoo_dir()
-    files = {_name_of(path, root): path for path in root.rglob("*.yaml")}
+    files = {_name_of(path, root): path for path, _ in _texts()}
     by_case = {name.lower(): target for name, target in (*files.items(), *aliases.items())}
     if spec.lower() in by_case:  # VGG16, ResNet50: the names are lower case, people are not
         return by_case[spec.lower()]

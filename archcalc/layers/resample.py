@@ -31,7 +31,7 @@ from pydantic import model_validator
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM
-from ..receptive_field import RF, AxisRF
+from ..receptive_field import RF, AxisRF, exact, half
 from .base import (Cost, Layer, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel, pair_text,
                    register, torch_module)
 
@@ -83,7 +83,7 @@ class Upsample(ParameterFree, Layer):
         start, step = self._sampling(length, out)
         size = field.size + (field.jump if self.mode == "bilinear" and length > 1 else 0)
         centre = field.center + start * field.jump
-        return AxisRF(size, field.jump * step, (size - 1) / 2 - centre, field.whole)
+        return AxisRF(exact(size), exact(field.jump * step), exact(half(size - 1) - centre), field.whole)
 
     def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
         _, h, w = feature_map(inputs[0])

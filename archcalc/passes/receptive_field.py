@@ -21,6 +21,8 @@ class ReceptiveFieldPass(Pass[RF]):
         field = node.layer.receptive_field(inputs, [shapes[name] for name in node.inputs], shapes[node.name], self.ctx)
         for axis in field.axes():
             for value in (axis.size, axis.jump, axis.padding):
+                if type(value) is int and -MAX_RF <= value <= MAX_RF:  # the common case, without Fraction attributes
+                    continue
                 if abs(value.numerator) > MAX_RF * value.denominator or value.denominator > MAX_RF:
                     raise LayerError(f"the receptive field reaches {value} pixels, over the limit of {MAX_RF:,} (MAX_RF)",
                                      hint="strides multiply along the network; see 'archcalc docs limits'")

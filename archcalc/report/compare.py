@@ -8,8 +8,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tabulate import tabulate
-
 from ..analysis import Analysis
 from ..conventions import FLOP_PRESETS
 from .columns import format_bytes
@@ -27,6 +25,8 @@ def _emit(title: str, headers: list[str], rows: list[list[Any]], records: list[d
         writer.writerows([list(record.values()) for record in records])
         return buffer.getvalue()
     tablefmt = {"text": "simple", "markdown": "github", "latex": "latex_booktabs"}[fmt]
+    from tabulate import tabulate  # only here: importing it costs about 45 ms
+
     table = tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True)
     if fmt == "latex":
         return f"% {title}\n{table}\n".replace("×", r"\ensuremath{\times}")
