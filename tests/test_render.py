@@ -219,3 +219,17 @@ def test_unknown_extension(cli, tmp_path):
 def test_output_is_deterministic():
     analysis = zoo("torchvision/resnet18")
     assert build_dot(analysis) == build_dot(analysis)
+
+
+def test_a_long_chain_is_drawn_as_its_two_ends(tmp_path, cli):
+    """5,000 layers with no modules to collapse: the first and the last LEGIBLE_NODES / 2 = 40 nodes
+    and one node for the 5,001 − 80 = 4,921 between, with a note (the limit of 1,500 nodes no longer
+    refuses it); an explicit --depth draws what it asks for, and is refused."""
+    spec = tmp_path / "chain.yaml"
+    spec.write_text("name: chain\ninput: [3, 8, 8]\nlayers:\n" + "".join(f"  - relu: {{name: r{i}}}\n" for i in range(5000)))
+    out = tmp_path / "c.svg"
+    result = cli("render", str(spec), "-o", str(out))
+    assert result.exit_code == 0 and "5,001 layers in a row: drawn as the first and the last 40" in result.stderr
+    nodes, edges, text = svg_of(out)
+    assert len(nodes) == 81 and "... 4,921 more layers ..." in text  # labels are ASCII (graphviz-pure fonts)
+    assert "r38->/elided" in edges and "/elided->r4960" in edges

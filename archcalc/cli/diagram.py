@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from . import main
+
+PROGRESS_STATEMENTS = 1_000
+"""Lines of DOT source (nodes, edges, clusters) above which a layout can take a second or more
+(graphviz-pure, on this 2-core machine) and render says on stderr that it is working."""
 from ..metrics import SCALAR, SHOWABLE
 from .options import layout_option, load_graph, parse_list, print_warnings, spec_options, write_output
 
@@ -84,6 +88,9 @@ def render(
     if note:
         click.echo(f"note: {note}", err=True)
     source = build_dot(analysis, options)
+    statements = source.count("\n") if fmt != "dot" else 0
+    if statements > PROGRESS_STATEMENTS:  # Graphviz takes a second or more from here: say what it is doing
+        click.echo(f"render: laying out {len(analysis.rows):,} layers ({fmt})...", err=True)
     write_output(render_dot(source, fmt, lambda message: print_warnings([message])), output)
     if str(output) != "-":
         click.echo(f"wrote {output}", err=True)

@@ -46,6 +46,11 @@ class DiagramOptions:
     rankdir: str = "TB"
     layout: Layout = Layout.CHW
     only: str | None = None  # a name prefix: draw only these layers (a module, a stage)
+    elide: int | None = None  # draw only this many nodes at each end, the rest as one '…' node
+
+
+ELIDED = "/elided"
+"""The id of the node that stands for elided layers (a layer name cannot contain '/')."""
 
 
 def _metric(row: DisplayRow, key: str) -> int:
@@ -155,6 +160,10 @@ def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayR
     for row in analysis.rows:
         collapsed = options.depth is not None and len(row.scope) > options.depth
         owner[row.name] = row.scope[options.depth] if collapsed else row.name
+    if options.elide is not None and len(rows) > 2 * options.elide + 1:
+        hidden = {row.name for row in rows[options.elide:len(rows) - options.elide]}
+        owner = {name: ELIDED if node in hidden else node for name, node in owner.items()}
+        rows = rows[:options.elide] + rows[len(rows) - options.elide:]
     if options.only is not None:
         rows = [row for row in rows if row.name.startswith(options.only)]
         if not rows:
@@ -178,14 +187,17 @@ def legible(analysis: Analysis, options: DiagramOptions) -> tuple[DiagramOptions
     deepest = max(len(row.scope) for row in analysis.rows)
     counts = [len(display_rows(analysis, depth, module_totals=False)) for depth in range(deepest)]
     fitting = [depth for depth, count in enumerate(counts) if count <= LEGIBLE_NODES]
-    if not counts:
-        return options, (f"{len(analysis.rows):,} layers make a large diagram: --only PREFIX draws a part "
-                         "(its layers' names start with PREFIX)")
+    ends = LEGIBLE_NODES // 2
+    if not counts:  # no modules to collapse: the two ends of the network, the middle as one node
+        return replace(options, elide=ends), (
+            f"{len(analysis.rows):,} layers in a row: drawn as the first and the last {ends}, the rest as one node; "
+            "--only PREFIX draws a part (the layers whose names start with PREFIX)")
     depth = fitting[-1] if fitting else 0
-    return replace(options, depth=depth), (
-        f"{len(analysis.rows):,} layers: modules collapsed with --depth {depth} ({counts[depth]} nodes) to stay "
-        f"legible; a larger --depth draws more of each module (--depth {deepest}: every layer), "
-        "--only PREFIX one part")
+    elide = ends if counts[depth] > LEGIBLE_NODES else None
+    return replace(options, depth=depth, elide=elide), (
+        f"{len(analysis.rows):,} layers: modules collapsed with --depth {depth} ({counts[depth]} nodes"
+        + (f", drawn as the first and the last {ends}" if elide else "") + ") to stay legible; a larger --depth "
+        f"draws more of each module (--depth {deepest}: every layer), --only PREFIX one part")
 
 
 def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
@@ -193,6 +205,7 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     options = options or DiagramOptions()
     rows, owner = _display(analysis, options)
     shown = {row.name for row in rows}
+    elided = sum(1 for node in owner.values() if node == ELIDED)
     layer_rows = {row.name: row for row in analysis.rows}
     scale = Scale.of([_metric(row, options.color_by) for row in rows]) if options.color_by else None
     dot = DotWriter(analysis.name)
@@ -204,6 +217,9 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     dot.defaults("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
     _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
+    if elided:
+        shown.add(ELIDED)
+        dot.node(ELIDED, label=Html(_text(f"... {elided:,} more layers ...")), shape="plaintext", fontcolor="#555555")
     _add_edges(dot, rows, owner, shown, layer_rows, options, analysis.file)
     return dot.source()
 
