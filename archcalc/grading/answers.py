@@ -13,6 +13,7 @@ is ambiguous and reported as unreadable, never guessed.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from pathlib import Path
@@ -123,9 +124,11 @@ def _times_ten(match: re.Match[str]) -> str:
     return "e" + match["exponent"].translate(_SUPERSCRIPT)
 
 
+@lru_cache(maxsize=4096)
 def parse_number(raw: str) -> Answer:
     """A count: exact when written as a plain integer, approximate (with its significant
-    figures) when written with a decimal point, an exponent or a multiplier."""
+    figures) when written with a decimal point, an exponent or a multiplier. Cached: a class's
+    answers repeat from file to file, and an Answer is immutable."""
     text = raw.strip()
     if re.search(r"\d,\d", text) and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
         return Answer(raw, "unreadable", message=f"'{text}' has a decimal comma, which is ambiguous: write "
