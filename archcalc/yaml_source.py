@@ -47,13 +47,31 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader whose containers carry line numbers."""
 
 
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+
+
+def _construct(loader: Any, node: yaml.Node) -> Any:
+    """``loader.construct_object(node, deep=True)``, with the two commonest scalars built at once:
+    text, and a plain decimal integer (no sign, underscore, base prefix or YAML 1.1 leading-zero
+    octal, which keep PyYAML's own constructor). A spec is mostly such scalars, and PyYAML's
+    general path costs a third of loading a 10,000-layer spec."""
+    if type(node) is yaml.ScalarNode:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return value
+        if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)
+    return loader.construct_object(node, deep=True)
+
+
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     result = LineMap()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _construct(loader, key_node)
         line = key_node.start_mark.line + 1
         try:
             hash(key)
@@ -65,13 +83,13 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
                 source=Source("", line),
                 hint="YAML would silently keep only the last one; remove or rename one of them",
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _construct(loader, value_node)
         result.key_lines[key] = line
     return result
 
 
 def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LineList(_construct(loader, child) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result

@@ -349,3 +349,16 @@ def test_grading_rows_record_inexact_windows():
                          "  - conv2d: {name: b, out: 4, kernel: 1}\n")
     rows = {row.name: row for row in analysis.rows}
     assert rows["a"].inexact == "H and W: (32 − 3 + 2·0)/2 + 1 = 15.5" and rows["b"].inexact == ""
+
+
+def test_fast_scalar_construction_equals_pyyaml():
+    """yaml_source builds text and plain decimal integers itself; every other scalar (signs,
+    underscores, base prefixes, YAML 1.1 octal '010', explicit tags, floats, booleans, nulls) keeps
+    PyYAML's safe constructor: the loaded values equal PyYAML's own on all of them."""
+    import yaml
+
+    from archcalc.yaml_source import load_yaml_text
+
+    text = ("a: 010\nb: 0\nc: 12\nd: -3\ne: 1_000\nf: 0x1F\ng: '12'\nh: !!int '12'\ni: 1.5\nj: true\nk: null\n"
+            "l: [1, 02, x, 0o7, +5, .inf, ~]\nm: 2026-11-29\nn: !!str 12\n")
+    assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
