@@ -4,8 +4,10 @@ of 100, 1,000 and 10,000 layers, which must grow linearly.
 
     python benchmarks/bench_summary.py
 
-Targets on the 2-core development machine: the ResNet-152 summary within 0.25 s wall and
-60 MB peak RSS; 10,000 layers in under 1 s. Not a test: timings depend on the machine.
+Goals (issue 14; figures in docs/performance.md): in-process at most 25 µs per layer at 10,000
+layers with the caller's GC setting, and time(10k)/time(1k) at most 11; the whole process within
+60 MB (benchmarks/vs_torchinfo.py gives the ratio to torchinfo). Not a test: timings depend on the
+machine.
 """
 
 from __future__ import annotations
