@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..errors import ArchcalcError, short_text
+from ..errors import ArchcalcError, SpecErrors, short_text
 
 EXIT_INPUT_ERROR = 1
 EXIT_NOT_ALL_CORRECT = 3
@@ -31,7 +31,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ArchcalcError as err:
-            for line in getattr(err, "lines", lambda: [str(err)])():
+            for line in err.lines() if isinstance(err, SpecErrors) else [str(err)]:  # several errors of one file
                 click.echo(f"error: {line}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
         except (click.ClickException, click.exceptions.Exit, click.Abort):

@@ -67,7 +67,7 @@ class Linear(PointWise, Layer):
 
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
-        where = (f"unchanged: the layer mixes the last axis at each position" if self.over == "last"
+        where = ("unchanged: the layer mixes the last axis at each position" if self.over == "last"
                  else "unchanged: the vector's field (set by flatten) is already the whole input map")
         return {"output_shape": f"{self.out} features" + (f" at each position: {'×'.join(map(str, output))}"
                                                           if self.over == "last" else ""),
