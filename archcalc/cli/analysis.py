@@ -158,7 +158,7 @@ def types() -> None:
         aliases = ", ".join(aliases_of(tag))
         fields = ", ".join(
             name if info.is_required() else f"{name}={info.description or _default_text(info.default)}"
-            for name, info in cls.model_fields.items()
+            for name, info in sorted(cls.model_fields.items(), key=lambda item: not item[1].is_required())
         )
         rows.append((tag, aliases, fields))
     click.echo(tabulate(rows, ["type", "aliases", "fields (required first, then defaults)"], tablefmt="simple"))
