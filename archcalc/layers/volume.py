@@ -73,7 +73,7 @@ class _Volume(Layer):
         if len(shape) != self.rank + 1:
             axes = "×".join(("C", *AXES[self.rank]))
             raise LayerError(f"expects a {axes} input, got {'×'.join(map(str, shape))}",
-                             hint=f"{self.type_name} works on {self.rank} spatial axis{'es' if self.rank > 1 else ''}; "
+                             hint=f"{self.type_name} works on {self.rank} spatial {'axes' if self.rank > 1 else 'axis'}; "
                                   "the input shape (or an earlier layer) has another number")
         return shape[1:]
 
