@@ -60,7 +60,8 @@ class Pass(Generic[T]):
             except Exception as err:  # a bug in a rule: say where it happened, as torch.fx's Interpreter does
                 raise RuleFailure(f"{type(self).__name__} failed at {node.source}: layer '{node.name}' "
                                   f"({node.type}): {type(err).__name__}: {err}") from err
-            self._locate_warnings(node, warnings_before)
+            if len(self.ctx.warnings) > warnings_before:  # rare: no call for the other nodes
+                self._locate_warnings(node, warnings_before)
         return env
 
     def _locate_warnings(self, node: Node, start: int) -> None:
