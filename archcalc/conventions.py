@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Rounding(str, enum.Enum):
@@ -92,9 +93,9 @@ class OpKind(str, enum.Enum):
     MUL = "mul"
 
 
-@dataclass(frozen=True)
-class OpRecord:
-    """What a FLOP convention may look at for one layer (batch 1).
+class OpRecord(NamedTuple):
+    """What a FLOP convention may look at for one layer (batch 1). A NamedTuple: immutable, and
+    made once per layer of every analysis, about twice as fast to make as a frozen dataclass.
 
     ``macs``, ``output_macs``, ``bias`` and ``other`` come from the layer's cost rule (see
     ``archcalc.layers.base.Cost``); ``kind`` is the PyTorch operation it lowers to;

@@ -22,7 +22,7 @@ that have different jumps, are reported, never averaged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from fractions import Fraction
 
 from .conventions import effective_kernel
@@ -42,9 +42,9 @@ def half(value: Exact) -> Exact:
     return exact(Fraction(value, 2)) if type(value) is int else exact(value / 2)
 
 
-@dataclass(frozen=True)
-class AxisRF:
-    """Receptive field of the units of one layer along one axis."""
+class AxisRF(NamedTuple):
+    """Receptive field of the units of one layer along one axis (a NamedTuple: immutable and
+    quick to make, several per layer)."""
 
     size: Exact
     jump: Exact
@@ -73,8 +73,7 @@ class AxisRF:
 IDENTITY = AxisRF(1, 1, 0)
 
 
-@dataclass(frozen=True)
-class RF:
+class RF(NamedTuple):
     """Receptive field on both axes of a feature map (or of a vector's last feature map)."""
 
     h: AxisRF
