@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .gcpause import paused_gc
 from .conventions import FLOP_PRESETS, Conventions, OpRecord
@@ -14,9 +15,8 @@ from .passes import PIPELINE, PassResults
 from .receptive_field import RF
 
 
-@dataclass(frozen=True)
-class LayerRow:
-    """Everything archcalc knows about one layer instance."""
+class LayerRow(NamedTuple):
+    """Everything archcalc knows about one layer instance (a NamedTuple: immutable, one per layer)."""
 
     name: str
     type: str
