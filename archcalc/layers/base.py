@@ -318,11 +318,12 @@ class Layer(BaseModel):
 RULES: tuple[str, ...] = ("output_shape", "params", "short", "cost", "receptive_field", "torch_op", "explain")
 
 
-@dataclass(frozen=True)
-class Worked:
+class Worked(NamedTuple):
     """A number together with the substituted expression that computes it, built by the same
     operations, so a rule's count and its worked formula cannot drift apart: ``params`` and
-    ``cost`` read ``.value``, ``explain`` reads ``.text`` (or ``.result()``, with the value)."""
+    ``cost`` read ``.value``, ``explain`` reads ``.text`` (or ``.result()``, with the value).
+    A NamedTuple for speed (several per layer); its ``*`` and ``+`` are the worked product and
+    sum defined below, not tuple repetition and concatenation."""
 
     value: int
     text: str
