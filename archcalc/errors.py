@@ -7,12 +7,12 @@ Every error a user can cause is an :class:`ArchcalcError`; the CLI turns it into
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where something was written: a file and a 1-based line (None when unknown)."""
+class Source(NamedTuple):
+    """Where something was written: a file and a 1-based line (None when unknown). A NamedTuple:
+    immutable, and quick to make for every layer."""
 
     file: str
     line: int | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -37,9 +37,8 @@ first block of a stage often differs: ``stride: $(2 if repeat_index == 0 else 1)
 _SCOPE_SEP = "/"
 
 
-@dataclass(frozen=True)
-class Node:
-    """One layer instance in the graph."""
+class Node(NamedTuple):
+    """One layer instance in the graph (a NamedTuple: immutable, one per layer)."""
 
     name: str  # full name, module scopes joined by '/': 'inception_3a/3x3_reduce'
     layer: Layer
