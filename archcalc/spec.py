@@ -41,6 +41,8 @@ def name_problem(name: str) -> tuple[str, str] | None:
     if len(name) > MAX_NAME_CHARS:
         return (f"a name of {len(name):,} characters is over the limit of {MAX_NAME_CHARS} (MAX_NAME_CHARS)",
                 "shorten it; see 'archcalc docs limits'")
+    if name.isascii() and name.isprintable():  # nearly every name: no character to look up one by one
+        return None
     bad = next((ch for ch in name if unicodedata.category(ch) in _INVISIBLE or ch in _BIDI_CONTROLS), None)
     if bad is not None:
         return f"the name {short_repr(name)} contains the control character U+{ord(bad):04X}", "use printable characters"

@@ -362,3 +362,16 @@ def test_fast_scalar_construction_equals_pyyaml():
     text = ("a: 010\nb: 0\nc: 12\nd: -3\ne: 1_000\nf: 0x1F\ng: '12'\nh: !!int '12'\ni: 1.5\nj: true\nk: null\n"
             "l: [1, 02, x, 0o7, +5, .inf, ~]\nm: 2026-11-29\nn: !!str 12\n")
     assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_name_check_fast_path_agrees_with_the_character_scan():
+    """Printable ASCII names skip the per-character scan: none of them has a control or bidi
+    character, and every ASCII control character is still refused."""
+    import string
+
+    from archcalc.spec import name_problem
+
+    assert name_problem(string.printable.strip(string.whitespace) + " a b") is None
+    for code in [*range(32), 127]:
+        assert name_problem(f"conv{chr(code)}1") is not None, code
+    assert name_problem("conv\u202e1") is not None and name_problem("caf\u00e9") is None
