@@ -266,7 +266,9 @@ class _Expander:
 
     def condition(self, body: LineMap, env: Mapping[str, Any], full: str) -> bool:
         """The entry's ``if:`` (true without one): an entry whose condition is false is left out."""
-        value = self.substituted(body.get("if", True), env, body.line_of("if"), full)
+        if "if" not in body:
+            return True
+        value = self.substituted(body["if"], env, body.line_of("if"), full)
         if not isinstance(value, bool):
             raise self.error(f"if must be true or false, got {short_repr(value)}", body.line_of("if"), full,
                              hint="write a comparison, e.g. 'if: $(stride == 1 and cin == cout)'")
@@ -294,9 +296,9 @@ class _Expander:
 
     def flag_values(self, body: LineMap, env: Mapping[str, Any], full: str) -> list[str]:
         """The flags (_FLAGS) the entry sets to true."""
-        chosen = []
-        for flag in _FLAGS:
-            value = self.substituted(body.get(flag, False), env, body.line_of(flag), full)
+        chosen: list[str] = []
+        for flag in (flag for flag in _FLAGS if flag in body):  # most entries set none
+            value = self.substituted(body[flag], env, body.line_of(flag), full)
             if not isinstance(value, bool):
                 raise self.error(f"{flag} must be true or false, got {short_repr(value)}", body.line_of(flag), full)
             if value:
@@ -304,7 +306,9 @@ class _Expander:
         return chosen
 
     def repeat_count(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
-        value = self.substituted(body.get("repeat", 1), env, body.line_of("repeat"), full)
+        if "repeat" not in body:
+            return 1
+        value = self.substituted(body["repeat"], env, body.line_of("repeat"), full)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
         if value > MAX_LAYERS:
