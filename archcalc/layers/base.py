@@ -398,6 +398,14 @@ class PointWise:
         return passthrough_explanation(output, ctx)
 
 
+def check_divides(groups: int, count: int, what: str = "channels",
+                  hint: str = "the channel count must be a multiple of groups") -> None:
+    """LayerError unless ``groups`` splits ``count`` evenly (grouped convolutions, group norm,
+    channel shuffle): the one place this rule and its wording live."""
+    if count % groups:
+        raise LayerError(f"groups={groups} does not divide the {count} {what}", hint=hint)
+
+
 def numel(shape: Shape) -> int:
     size = 1
     for dim in shape:

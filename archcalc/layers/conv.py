@@ -8,7 +8,8 @@ from ..conventions import OpKind, effective_kernel
 from ..errors import LayerError
 from ..receptive_field import RF
 from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp,
-                   Window, Worked, feature_map, num, numel, pair_text, per_axis, register, torch_module, worked)
+                   Window, Worked, check_divides, feature_map, num, numel, pair_text, per_axis, register, torch_module,
+                   worked)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
@@ -25,11 +26,7 @@ def padding_text(padding: object) -> str:
 def check_groups(channels_in: int, channels_out: int, groups: int) -> None:
     """Grouped convolutions split both channel counts evenly (PyTorch's rule)."""
     for what, count in (("input channels", channels_in), ("output channels", channels_out)):
-        if count % groups:
-            raise LayerError(
-                f"groups={groups} does not divide the {count} {what}",
-                hint="groups must divide both the input and the output channel counts",
-            )
+        check_divides(groups, count, what, "groups must divide both the input and the output channel counts")
 
 
 @register("conv2d", "conv")

@@ -8,9 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from .base import (Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp, Worked,
-                   feature_map, numel, passthrough_explanation, register, torch_module, worked)
+                   check_divides, feature_map, numel, passthrough_explanation, register, torch_module, worked)
 from ..conventions import OpKind
-from ..errors import LayerError
 from ..receptive_field import RF
 
 
@@ -172,9 +171,7 @@ class GroupNorm(_Normalization):
     groups: Dim
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
-        if inputs[0][0] % self.groups:
-            raise LayerError(f"groups={self.groups} does not divide the {inputs[0][0]} channels",
-                             hint="the channel count must be a multiple of groups")
+        check_divides(self.groups, inputs[0][0])
         return inputs[0]
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:

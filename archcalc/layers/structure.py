@@ -12,8 +12,8 @@ from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
-from .base import (NO_COST, Cost, Dim, Layer, ParamCount, ParameterFree, RuleContext, Shape, TorchOp, num, numel, register, shape_str,
-                   torch_module)
+from .base import (NO_COST, Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp,
+                   check_divides, num, numel, register, shape_str, torch_module)
 
 
 def check_input_shape(value: Any) -> tuple[int, ...]:
@@ -225,7 +225,7 @@ class Mul(_Merge):
 
 
 @register("channel_shuffle", "shuffle")
-class ChannelShuffle(ParameterFree, Layer):
+class ChannelShuffle(PointWise, ParameterFree, Layer):
     """Interleaves the channels of ``groups`` groups (ShuffleNet): channel g·(C/groups) + k moves to
     k·groups + g. A permutation: no arithmetic, every position keeps its field."""
 
@@ -236,16 +236,11 @@ class ChannelShuffle(ParameterFree, Layer):
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         if len(inputs[0]) != 3:
             raise LayerError("expects a C×H×W feature map", hint="shuffle channels before 'flatten'")
-        if inputs[0][0] % self.groups:
-            raise LayerError(f"groups={self.groups} does not divide the {inputs[0][0]} channels",
-                             hint="the channel count must be a multiple of groups")
+        check_divides(self.groups, inputs[0][0])
         return inputs[0]
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST
-
-    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
-        return fields[0]
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("ChannelShuffle", groups=self.groups)
@@ -260,7 +255,7 @@ class ChannelShuffle(ParameterFree, Layer):
 
 
 @register("chunk", "split")
-class Chunk(ParameterFree, Layer):
+class Chunk(PointWise, ParameterFree, Layer):
     """One of ``chunks`` equal parts of the channels, the ``index``-th (PyTorch's
     ``x.chunk(chunks, dim=1)[index]``; ShuffleNet v2 splits its input in two). A view: no new
     memory, no arithmetic, every position keeps its field."""
@@ -283,9 +278,6 @@ class Chunk(ParameterFree, Layer):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST
 
-    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
-        return fields[0]
-
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Chunk", chunks=self.chunks, index=self.index)
 
@@ -301,7 +293,7 @@ class Chunk(ParameterFree, Layer):
 
 
 @register("permute")
-class Permute(ParameterFree, Layer):
+class Permute(PointWise, ParameterFree, Layer):
     """The axes reordered, batch axis left first: ``dims`` [1, 2, 0] makes a C×H×W map H×W×C
     (channels-last, as ConvNeXt does before its LayerNorm and linear layers), [2, 0, 1] back. A view:
     no arithmetic and no new memory; every position keeps its field."""
@@ -321,9 +313,6 @@ class Permute(ParameterFree, Layer):
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return NO_COST
 
-    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
-        return fields[0]
-
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Permute", dims=[0, *(d + 1 for d in self.dims)])
 
@@ -337,7 +326,7 @@ class Permute(ParameterFree, Layer):
 
 
 @register("layer_scale")
-class LayerScale(ParameterFree, Layer):
+class LayerScale(PointWise, Layer):
     """A learnable scale per channel (the first axis), initialised to ``init``: ConvNeXt's
     ``layer_scale``, a C×1×1 parameter of its block multiplied into the residual branch (Touvron et
     al., CaiT). Lowered as a parameter of the enclosing module, named as the layer, so the
@@ -358,9 +347,6 @@ class LayerScale(ParameterFree, Layer):
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=numel(output))
-
-    def receptive_field(self, fields: Sequence[RF], inputs: Sequence[Shape], output: Shape, ctx: RuleContext) -> RF:
-        return fields[0]
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(parameter=self._shape(inputs), init=self.init)
