@@ -25,6 +25,7 @@ _EXPORTS = {
     "Graph": "graph",
     "build_graph": "graph",
     "load_spec_text": "spec",
+    "render_report": "report.html",
 }
 
 __all__ = sorted(_EXPORTS)

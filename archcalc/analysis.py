@@ -62,7 +62,7 @@ class Totals:
     flops_with_training_only: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Analysis:
     """The result of all passes: rows in topological order, totals, and how they were counted."""
 
@@ -99,6 +99,27 @@ class Analysis:
         }
         sizes["total"] = sum(sizes.values())
         return sizes
+
+    def __repr__(self) -> str:
+        t = self.totals
+        return (f"<Analysis {self.name!r}: {len(self.rows):,} layers, {t.params:,} params, {t.macs:,} MACs, "
+                f"{t.flops:,} FLOPs ({self.conventions.flops})>")
+
+    def __str__(self) -> str:
+        """The text table, as ``archcalc summary`` prints it (every layer)."""
+        from .report import render
+
+        return render(self, "text")
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython's terminal display: the text table."""
+        printer.text(repr(self) if cycle else str(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: totals, the table (modules collapsed where it is long) and the diagram."""
+        from .report.html import notebook_html
+
+        return notebook_html(self)
 
     def flops_under(self, preset: str, include_training_only: bool = False) -> int:
         """Total under any FLOP preset, whatever the analysis's own convention."""

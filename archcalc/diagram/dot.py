@@ -47,6 +47,7 @@ class DiagramOptions:
     layout: Layout = Layout.CHW
     only: str | None = None  # a name prefix: draw only these layers (a module, a stage)
     elide: int | None = None  # draw only this many nodes at each end, the rest as one '…' node
+    node_ids: str | None = None  # a prefix: give each node an SVG id (see node_ids), so a page can link to it
 
 
 ELIDED = "/elided"
@@ -153,6 +154,22 @@ def _title(title: str, scale: Scale | None, key: str | None) -> Html:
                 f'<tr>{"".join(cells)}</tr></table>')
 
 
+def node_ids(analysis: Analysis, prefix: str) -> dict[str, str]:
+    """The SVG id of the node of each layer and module instance: ``{prefix}L{i}`` for the i-th
+    layer, ``{prefix}M{j}`` for the j-th module instance, and ``{prefix}E`` for elided layers.
+    Short and made of letters and digits, so they need no escaping and a page holding several
+    diagrams keeps them apart by prefix."""
+    ids = {row.name: f"{prefix}L{index}" for index, row in enumerate(analysis.rows)}
+    ids.update((path, f"{prefix}M{index}") for index, path in enumerate(analysis.modules))
+    ids[ELIDED] = f"{prefix}E"
+    return ids
+
+
+def node_owners(analysis: Analysis, options: DiagramOptions) -> dict[str, str]:
+    """For every layer, the node that shows it: itself, its collapsed module, or ELIDED."""
+    return _display(analysis, options)[1]
+
+
 def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayRow], dict[str, str]]:
     """Rows to draw, and for every layer the id of the node that shows it."""
     rows = display_rows(analysis, options.depth, module_totals=False)
@@ -216,10 +233,12 @@ def build_dot(analysis: Analysis, options: DiagramOptions | None = None) -> str:
     dot.defaults("node", shape="box", fontname=FONT, fontsize="11", margin="0.2,0.05")
     dot.defaults("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
     outputs = {owner[name] for name in analysis.outputs}
-    _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs)
+    ids = node_ids(analysis, options.node_ids) if options.node_ids is not None else None
+    _add_nodes(dot, rows, analysis, layer_rows, options, scale, outputs, ids)
     if elided:
         shown.add(ELIDED)
-        dot.node(ELIDED, label=Html(_text(f"... {elided:,} more layers ...")), shape="plaintext", fontcolor="#555555")
+        dot.node(ELIDED, label=Html(_text(f"... {elided:,} more layers ...")), shape="plaintext", fontcolor="#555555",
+                 **({"id": ids[ELIDED]} if ids else {}))
     _add_edges(dot, rows, owner, shown, layer_rows, options, analysis.file)
     return dot.source()
 
@@ -236,7 +255,7 @@ def _ancestors(path: str) -> list[str]:
 
 
 def _add_nodes(dot: DotWriter, rows: list[DisplayRow], analysis: Analysis, layer_rows: dict[str, LayerRow],
-               options: DiagramOptions, scale: Scale | None, outputs: set[str]) -> None:
+               options: DiagramOptions, scale: Scale | None, outputs: set[str], ids: dict[str, str] | None) -> None:
     """Nodes inside nested clusters, one cluster per module instance, in topological order."""
     tree: dict[str, Any] = {"nodes": [], "children": {}}
     for row in rows:
@@ -244,7 +263,7 @@ def _add_nodes(dot: DotWriter, rows: list[DisplayRow], analysis: Analysis, layer
         for path in _scope_of(row, analysis, layer_rows):
             branch = branch["children"].setdefault(path, {"nodes": [], "children": {}})
         branch["nodes"].append(row)
-    _emit(dot, tree, _Context(analysis, layer_rows, options, scale, outputs))
+    _emit(dot, tree, _Context(analysis, layer_rows, options, scale, outputs, ids))
 
 
 @dataclass(frozen=True)
@@ -254,6 +273,7 @@ class _Context:
     options: DiagramOptions
     scale: Scale | None
     outputs: set[str]
+    ids: dict[str, str] | None
 
 
 def _emit(graph: DotWriter, branch: dict[str, Any], ctx: _Context, scope: str = "") -> None:
@@ -261,7 +281,10 @@ def _emit(graph: DotWriter, branch: dict[str, Any], ctx: _Context, scope: str = 
         local = row.name[len(scope) + 1:] if scope and row.name.startswith(scope + "/") else row.name
         layer = ctx.layer_rows.get(row.name)
         inputs = [ctx.layer_rows[name] for name in layer.inputs] if layer is not None and row.kind == "layer" else []
-        graph.node(row.name, **_node_attrs(row, local, inputs, ctx.options, ctx.scale, ctx.outputs))
+        attrs = _node_attrs(row, local, inputs, ctx.options, ctx.scale, ctx.outputs)
+        if ctx.ids is not None:
+            attrs["id"] = ctx.ids[row.name]
+        graph.node(row.name, **attrs)
     for path, child in branch["children"].items():
         with graph.subgraph(f"cluster_{path}") as cluster:
             kind = ctx.analysis.modules.get(path, "")

@@ -31,10 +31,16 @@ def _layer(row: LayerRow) -> DisplayRow:
                       row.activation_bytes, row.rf, row.training_only, "layer", row.inputs)
 
 
+def counted_rows(rows: list[LayerRow]) -> list[LayerRow]:
+    """The rows whose compute and memory a module's sum counts: those that run at inference, or
+    all of them for a module that only training runs (an auxiliary classifier)."""
+    return [row for row in rows if not row.training_only] or rows
+
+
 def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -> DisplayRow:
     """One row standing for a module instance: sums, and the output of its last layer."""
     last = rows[-1]
-    counted = [row for row in rows if not row.training_only] or rows
+    counted = counted_rows(rows)
     return DisplayRow(
         name=path if kind == "module" else f"{path} (total)",
         type=analysis.modules.get(path, "module"),
@@ -49,6 +55,15 @@ def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -
         kind=kind,
         inputs=_outside_inputs(rows) if kind == "module" else (),
     )
+
+
+def module_rows(analysis: Analysis) -> dict[str, DisplayRow]:
+    """One collapsed row per module instance, whatever the depth (as ``--depth`` shows it)."""
+    members: dict[str, list[LayerRow]] = {path: [] for path in analysis.modules}
+    for row in analysis.rows:
+        for path in row.scope:
+            members[path].append(row)
+    return {path: _aggregate(analysis, path, rows, "module") for path, rows in members.items() if rows}
 
 
 def _outside_inputs(rows: list[LayerRow]) -> tuple[str, ...]:
