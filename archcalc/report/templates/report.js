@@ -130,12 +130,14 @@
   };
 
   Network.prototype.sortBy = function (column, headers) {
-    if (this.sortColumn === column) {
-      if (this.sortDirection === -1) this.sortColumn = -1;  // third click: back to the network's order
-      else this.sortDirection = -1;
-    } else {
+    var first = headers[column].dataset.type === "num" ? -1 : 1;  // numbers largest first, text A to Z
+    if (this.sortColumn !== column) {
       this.sortColumn = column;
-      this.sortDirection = headers[column].dataset.type === "num" ? -1 : 1;  // numbers: largest first
+      this.sortDirection = first;
+    } else if (this.sortDirection === first) {
+      this.sortDirection = -first;  // second click: the other way
+    } else {
+      this.sortColumn = -1;  // third click: back to the network's order
     }
     var self = this;
     Array.prototype.forEach.call(headers, function (th, i) {
