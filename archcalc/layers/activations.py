@@ -11,12 +11,13 @@ that module's arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..conventions import OpKind
-from .base import Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, TorchOp, numel, register, torch_module
+from .base import (Cost, Layer, ParameterFree, PointWise, RuleContext, Shape, TorchCall, TorchOp, numel, register,
+                   require, torch_module)
 
 
 class _ElementWise(PointWise, ParameterFree, Layer):
@@ -35,12 +36,18 @@ class _ElementWise(PointWise, ParameterFree, Layer):
     def short(self) -> str:
         return ""
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """The fields are the module's arguments (and the function's, in the same order)."""
+        return {name: call.get(name, position, info.default) for position, (name, info) in enumerate(cls.model_fields.items())}
+
 
 @register("relu")
 class ReLU(_ElementWise):
     """max(0, x)."""
 
     op_kind = OpKind.RELU
+    torch_imports = ('ReLU', 'relu', 'relu_')
     torch_class = "ReLU"
 
 
@@ -49,6 +56,7 @@ class ReLU6(_ElementWise):
     """min(max(0, x), 6) (MobileNet)."""
 
     op_kind = OpKind.RELU6
+    torch_imports = ('ReLU6', 'relu6')
     flops_per_element = 2
     torch_class = "ReLU6"
 
@@ -58,6 +66,7 @@ class LeakyReLU(_ElementWise):
     """x if x > 0 else slope·x: a multiplication and a select."""
 
     op_kind = OpKind.LEAKY_RELU
+    torch_imports = ('LeakyReLU', 'leaky_relu')
     flops_per_element = 2
     torch_class = "LeakyReLU"
 
@@ -72,6 +81,7 @@ class ELU(_ElementWise):
     """x if x > 0 else alpha·(exp(x) − 1): exp, subtraction, multiplication, select."""
 
     op_kind = OpKind.ELU
+    torch_imports = ('ELU', 'elu')
     flops_per_element = 4
     torch_class = "ELU"
 
@@ -83,6 +93,7 @@ class Sigmoid(_ElementWise):
     """1 / (1 + exp(−x)): exp, addition, division."""
 
     op_kind = OpKind.SIGMOID
+    torch_imports = ('Sigmoid', 'sigmoid')
 
     flops_per_element = 3
     torch_class = "Sigmoid"
@@ -93,6 +104,7 @@ class Tanh(_ElementWise):
     """Hyperbolic tangent (one elementary function)."""
 
     op_kind = OpKind.TANH
+    torch_imports = ('Tanh', 'tanh')
 
     torch_class = "Tanh"
 
@@ -102,6 +114,7 @@ class GELU(_ElementWise):
     """x·Φ(x) = x·(1 + erf(x/√2))/2: division, erf, addition, two multiplications."""
 
     op_kind = OpKind.GELU
+    torch_imports = ('GELU', 'gelu')
 
     flops_per_element = 5
     torch_class = "GELU"
@@ -112,6 +125,7 @@ class SiLU(_ElementWise):
     """x·sigmoid(x): a sigmoid and a multiplication."""
 
     op_kind = OpKind.SILU
+    torch_imports = ('SiLU', 'silu')
 
     flops_per_element = 4
     torch_class = "SiLU"
@@ -122,6 +136,7 @@ class Hardswish(_ElementWise):
     """x·relu6(x + 3)/6 (MobileNet v3): addition, max, min, multiplication, division."""
 
     op_kind = OpKind.HARDSWISH
+    torch_imports = ('Hardswish', 'hardswish')
 
     flops_per_element = 5
     torch_class = "Hardswish"
@@ -132,6 +147,7 @@ class Hardsigmoid(_ElementWise):
     """relu6(x + 3)/6: addition, max, min, division."""
 
     op_kind = OpKind.HARDSIGMOID
+    torch_imports = ('Hardsigmoid', 'hardsigmoid')
 
     flops_per_element = 4
     torch_class = "Hardsigmoid"
@@ -142,11 +158,19 @@ class Softmax(_ElementWise):
     """Softmax over the channel (or feature) axis: exp, a running sum, a division."""
 
     op_kind = OpKind.SOFTMAX
+    torch_imports = ('Softmax', 'softmax')
 
     flops_per_element = 3
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return torch_module("Softmax", dim=1)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        dim = call.get("dim", 0)
+        require(dim in (1, 1 - len(call.inputs[0]) - 1) if call.inputs else dim == 1,
+                f"softmax over dim {dim}: archcalc's softmax is over the channels (dim 1)")
+        return {}
 
 
 @register("dropout")
@@ -154,6 +178,7 @@ class Dropout(_ElementWise):
     """Zeroes elements with probability ``p`` in training; identity at inference."""
 
     op_kind = OpKind.DROPOUT
+    torch_imports = ('Dropout', 'Dropout2d', 'dropout', 'AlphaDropout')
     flops_per_element = 0
     torch_class = "Dropout"
 
@@ -170,6 +195,7 @@ class StochasticDepth(_ElementWise):
     at inference (torchvision.ops.StochasticDepth, used by EfficientNet and ConvNeXt)."""
 
     op_kind = OpKind.STOCHASTIC_DEPTH
+    torch_imports = ('StochasticDepth', 'stochastic_depth')
     flops_per_element = 0
 
     p: float = Field(ge=0, lt=1)

@@ -245,6 +245,55 @@ def pair_text(value: tuple[int, int], sep: str = "×") -> str:
     return str(value[0]) if value[0] == value[1] else f"{value[0]}{sep}{value[1]}"
 
 
+# ---- importing from PyTorch ------------------------------------------------------------
+
+
+class Unsupported(ValueError):
+    """A PyTorch call a layer type cannot express (a padding mode, a dimension, a constant operand):
+    the importer reports it with the node and where it is, never skipping it."""
+
+
+@dataclass(frozen=True)
+class TorchCall:
+    """One operation an importer found in a PyTorch model (or an ONNX node put in PyTorch's words):
+    what a layer type's ``from_torch`` reads to choose its fields.
+
+    ``op`` is the ``torch.nn`` class name of a module call (``Conv2d``), or the name of a function or
+    tensor method (``relu``, ``cat``, ``add``, ``chunk``); ``module`` is the module object, whose
+    attributes are read; ``args`` and ``kwargs`` are a call's arguments after its input tensors."""
+
+    op: str
+    module: Any = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    inputs: tuple[Shape, ...] = ()
+    output: Shape = ()
+
+    def get(self, name: str, position: int | None = None, default: Any = None) -> Any:
+        """A module's attribute ``name``, or a call's keyword ``name`` or positional argument ``position``."""
+        if self.module is not None:
+            return getattr(self.module, name, default)
+        if name in self.kwargs:
+            return self.kwargs[name]
+        if position is not None and position < len(self.args):
+            return self.args[position]
+        return default
+
+
+def compact(value: Any) -> Any:
+    """A PyTorch size as a spec writes it: ``3`` for (3, 3), ``[1, 7]`` for (1, 7)."""
+    if isinstance(value, (tuple, list)):
+        values = [compact(v) for v in value]
+        return values[0] if values and all(v == values[0] for v in values) and not isinstance(values[0], list) else values
+    return value
+
+
+def require(condition: bool, message: str) -> None:
+    """Unsupported(message) unless ``condition``: what a ``from_torch`` rule cannot express."""
+    if not condition:
+        raise Unsupported(message)
+
+
 # ---- the layer contract -----------------------------------------------------------------
 
 
@@ -267,6 +316,29 @@ class Layer(BaseModel):
     every registered type sets it, with no default (the registry test checks)."""
     is_view: ClassVar[bool] = False
     """True when the output aliases the input's memory (flatten): no activation memory."""
+    torch_imports: ClassVar[tuple[str, ...]] = ()
+    """The PyTorch operations ``archcalc import`` maps to this type: ``torch.nn`` class names and
+    function or method names (see :class:`TorchCall`)."""
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """The fields that express ``call`` (Unsupported where none do). Default: no fields."""
+        return {}
+
+    @classmethod
+    def imported(cls, call: TorchCall) -> dict[str, Any]:
+        """:meth:`from_torch`'s fields, checked by the schema, those equal to their default left out."""
+        from pydantic import ValidationError
+
+        fields = cls.from_torch(call)
+        try:
+            layer = cls.model_validate(fields)
+        except ValidationError as err:
+            problem = err.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise Unsupported(f"{cls.type_name} cannot take {where}={fields.get(str(problem['loc'][0]))!r}: "
+                              f"{problem['msg']}") from None
+        return {key: value for key, value in fields.items() if getattr(layer, key) != cls.model_fields[key].default}
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         """Shape of the output, or LayerError if the inputs are unacceptable."""
@@ -446,6 +518,17 @@ def register(type_name: str, *aliases: str) -> Callable[[L], L]:
         return cls
 
     return decorate
+
+
+def torch_imports() -> dict[str, type[Layer]]:
+    """The layer type of each PyTorch operation ``archcalc import`` maps (each claimed once)."""
+    table: dict[str, type[Layer]] = {}
+    for cls in _REGISTRY.values():
+        for op in cls.torch_imports:
+            if op in table:
+                raise RuntimeError(f"torch operation '{op}' is imported by both {table[op].type_name} and {cls.type_name}")
+            table[op] = cls
+    return table
 
 
 def lookup(tag: str) -> type[Layer] | None:

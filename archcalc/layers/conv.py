@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..conventions import OpKind, effective_kernel
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Dim, Layer, NonNegativePair, PaddingSpec, Pair, ParamCount, RuleContext, Shape, TorchOp,
-                   Window, Worked, check_divides, feature_map, num, numel, pair_text, per_axis, register, torch_module,
-                   worked)
+from .base import (check_divides, compact, Cost, Dim, feature_map, Layer, NonNegativePair, num, numel, PaddingSpec,
+                   Pair, pair_text, ParamCount, per_axis, register, require, RuleContext, Shape, torch_module,
+                   TorchCall, TorchOp, Window, worked, Worked)
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
 
 
@@ -21,6 +22,16 @@ def padding_text(padding: object) -> str:
     if top == bottom and left == right:
         return pair_text((top, left))
     return f"({top},{bottom})×({left},{right})"
+
+
+def convolution_fields(call: TorchCall) -> dict[str, Any]:
+    """A PyTorch convolution's arguments as conv2d/conv1d/conv3d fields (padding per side)."""
+    require(call.get("padding_mode", default="zeros") == "zeros",
+            f"padding_mode '{call.get('padding_mode')}': archcalc pads with zeros only")
+    padding = call.get("padding")
+    return {"out": call.get("out_channels"), "kernel": compact(call.get("kernel_size")), "stride": compact(call.get("stride")),
+            "padding": padding if isinstance(padding, str) else compact(padding),
+            "dilation": compact(call.get("dilation")), "groups": call.get("groups"), "bias": call.get("bias") is not None}
 
 
 def check_groups(channels_in: int, channels_out: int, groups: int) -> None:
@@ -38,6 +49,7 @@ class Conv2d(Layer):
     """
 
     op_kind = OpKind.CONV
+    torch_imports = ("Conv2d",)
 
     out: Dim
     kernel: Pair
@@ -118,6 +130,11 @@ class Conv2d(Layer):
             extras.append("no bias")
         return ", ".join([text, *extras])
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return convolution_fields(call)
+
+
 
 @register("conv_transpose2d", "deconv")
 class ConvTranspose2d(Layer):
@@ -129,6 +146,7 @@ class ConvTranspose2d(Layer):
     """
 
     op_kind = OpKind.CONV_TRANSPOSE
+    torch_imports = ("ConvTranspose2d",)
 
     out: Dim
     kernel: Pair
@@ -237,12 +255,18 @@ class ConvTranspose2d(Layer):
             text += f", groups {self.groups}"
         return text + ("" if self.bias else ", no bias")
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {**convolution_fields(call), "output_padding": compact(call.get("output_padding"))}
+
+
 
 @register("zero_pad2d", "zero_pad", "pad")
 class ZeroPad2d(Layer):
     """Zero padding (PyTorch ``nn.ZeroPad2d``; Keras ``ZeroPadding2D``); ``padding`` as for conv2d."""
 
     op_kind = OpKind.PAD
+    torch_imports = ("ZeroPad2d",)
 
     padding: PaddingSpec
 
@@ -277,3 +301,9 @@ class ZeroPad2d(Layer):
 
     def short(self) -> str:
         return f"pad {padding_text(self.padding)}"
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        left, right, top, bottom = call.get("padding")  # PyTorch's order: last axis first
+        return {"padding": [[top, bottom], [left, right]]}
+

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Dim, Layer, ParamCount, PointWise, RuleContext, Shape, TorchOp, Worked, numel, register,
-                   torch_module, worked)
+from .base import (Cost, Dim, Layer, numel, ParamCount, PointWise, register, RuleContext, Shape, torch_module,
+                   TorchCall, TorchOp, Worked, worked)
 
 
 @register("linear", "fc", "dense")
@@ -23,6 +23,7 @@ class Linear(PointWise, Layer):
     """
 
     op_kind = OpKind.LINEAR
+    torch_imports = ("Linear",)
 
     out: Dim
     bias: bool = True
@@ -80,3 +81,9 @@ class Linear(PointWise, Layer):
 
     def short(self) -> str:
         return f"{self.out}" + ("" if self.bias else ", no bias") + (", over last" if self.over else "")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {"out": call.get("out_features"), "bias": call.get("bias") is not None,
+                "over": "last" if len(call.inputs[0]) > 1 else None}
+

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from .base import (Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp, Worked,
-                   check_divides, feature_map, numel, passthrough_explanation, register, torch_module, worked)
+from .base import (check_divides, Cost, Dim, feature_map, Layer, numel, ParamCount, ParameterFree,
+                   passthrough_explanation, PointWise, register, require, RuleContext, Shape, torch_module,
+                   TorchCall, TorchOp, Worked, worked)
 from ..conventions import OpKind
 from ..receptive_field import RF
 
@@ -23,6 +24,7 @@ class BatchNorm(PointWise, Layer):
     """
 
     op_kind = OpKind.BATCH_NORM
+    torch_imports = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
 
     eps: float = Field(1e-5, gt=0)
     momentum: float = Field(0.1, ge=0, le=1)
@@ -63,6 +65,12 @@ class BatchNorm(PointWise, Layer):
     def short(self) -> str:
         return "" if self.affine else "no affine"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(call.get("momentum") is not None, "BatchNorm with momentum=None (a cumulative average)")
+        return {name: call.get(name) for name in ("eps", "momentum", "affine", "track_running_stats")}
+
+
 
 @register("lrn", "local_response_norm")
 class LocalResponseNorm(PointWise, ParameterFree, Layer):
@@ -74,6 +82,7 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
     """
 
     op_kind = OpKind.LRN
+    torch_imports = ("LocalResponseNorm",)
 
     size: Dim = 5
     alpha: float = 1e-4
@@ -91,6 +100,11 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
 
     def short(self) -> str:
         return f"size {self.size}"
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {name: call.get(name) for name in ("size", "alpha", "beta", "k")}
+
 
 
 class _Normalization(PointWise, Layer):
@@ -133,6 +147,7 @@ class LayerNorm(_Normalization):
     ``nn.LayerNorm([C, H, W])``). γ and β: one per normalized value."""
 
     op_kind = OpKind.LAYER_NORM
+    torch_imports = ("LayerNorm", "LayerNorm2d", "layer_norm")
 
     over: Literal["channels", "all", "last"]
 
@@ -160,6 +175,22 @@ class LayerNorm(_Normalization):
     def short(self) -> str:
         return f"over {self.over}"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """nn.LayerNorm over the last axis (or all of them); torchvision's LayerNorm2d over the channels."""
+        shape = tuple(call.get("normalized_shape", 0))
+        affine = call.get("elementwise_affine", default=call.get("weight", 1) is not None)
+        if call.op == "LayerNorm2d":
+            over = "channels"
+        elif shape == tuple(call.inputs[0]) and len(shape) > 1:
+            over = "all"
+        else:
+            require(shape == tuple(call.inputs[0][-1:]), f"layer norm over {list(shape)} of a {list(call.inputs[0])} input: "
+                    "archcalc normalizes over the last axis, the channels or everything")
+            over = "last"
+        return {"over": over, "eps": call.get("eps", 3, 1e-5), "affine": bool(affine)}
+
+
 
 @register("group_norm", "groupnorm", "gn")
 class GroupNorm(_Normalization):
@@ -167,6 +198,7 @@ class GroupNorm(_Normalization):
     its channels and all positions; γ and β per channel. ``groups: 1`` normalizes the whole map."""
 
     op_kind = OpKind.GROUP_NORM
+    torch_imports = ("GroupNorm",)
 
     groups: Dim
 
@@ -181,6 +213,11 @@ class GroupNorm(_Normalization):
     def short(self) -> str:
         return f"{self.groups} groups"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {"groups": call.get("num_groups"), "eps": call.get("eps"), "affine": call.get("affine")}
+
+
 
 @register("instance_norm", "instancenorm")
 class InstanceNorm(_Normalization):
@@ -189,6 +226,7 @@ class InstanceNorm(_Normalization):
     variance are buffers, as BatchNorm's (2C)."""
 
     op_kind = OpKind.INSTANCE_NORM
+    torch_imports = ("InstanceNorm2d",)
 
     affine: bool = False
     momentum: float = Field(0.1, ge=0, le=1)
@@ -207,3 +245,8 @@ class InstanceNorm(_Normalization):
 
     def short(self) -> str:
         return "affine" if self.affine else ""
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {name: call.get(name) for name in ("eps", "affine", "momentum", "track_running_stats")}
+

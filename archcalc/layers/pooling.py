@@ -12,10 +12,18 @@ from pydantic import Field, model_validator
 from ..conventions import OpKind
 from ..errors import LayerError
 from ..receptive_field import RF
-from .base import (Cost, Layer, PaddingSpec, Pair, ParameterFree, RuleContext, Shape, TorchOp, Window, feature_map,
-                   num, numel, pair_text, register, torch_module)
+from .base import (compact, Cost, feature_map, Layer, num, numel, PaddingSpec, Pair, pair_text, ParameterFree,
+                   register, require, RuleContext, Shape, torch_module, TorchCall, TorchOp, Window)
 from .conv import padding_text
 from .window import explain_window, explain_window_rf, resolve_padding, slide, window_rf, windowed_torch_op
+
+
+def window_pool_fields(call: TorchCall, ceil_position: int) -> dict[str, Any]:
+    """A PyTorch 2-D pooling window's arguments (module attributes, or the function's arguments, where
+    ``ceil_mode`` comes at ``ceil_position``: 4 for F.max_pool2d, 3 for F.avg_pool2d)."""
+    kernel = call.get("kernel_size", 0)
+    return {"kernel": compact(kernel), "stride": compact(call.get("stride", 1) or kernel),
+            "padding": compact(call.get("padding", 2, 0)), "ceil_mode": bool(call.get("ceil_mode", ceil_position, False))}
 
 
 class _WindowPool(ParameterFree, Layer):
@@ -87,6 +95,7 @@ class MaxPool2d(_WindowPool):
     """Max pooling (PyTorch ``nn.MaxPool2d``). Full count: kh·kw − 1 comparisons per output."""
 
     op_kind = OpKind.MAX_POOL
+    torch_imports = ("MaxPool2d", "max_pool2d")
 
     dilation: Pair = (1, 1)
 
@@ -104,6 +113,12 @@ class MaxPool2d(_WindowPool):
         text = super().short()
         return text + (f", dil {pair_text(self.dilation)}" if self.dilation != (1, 1) else "")
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(not call.get("return_indices", 5, False), "max_pool2d with return_indices")
+        return {**window_pool_fields(call, 4), "dilation": compact(call.get("dilation", 3, 1))}
+
+
 
 @register("avg_pool2d", "avg_pool", "avgpool")
 class AvgPool2d(_WindowPool):
@@ -113,6 +128,7 @@ class AvgPool2d(_WindowPool):
     """
 
     op_kind = OpKind.AVG_POOL
+    torch_imports = ("AvgPool2d", "avg_pool2d")
 
     count_include_pad: bool = True
 
@@ -122,6 +138,12 @@ class AvgPool2d(_WindowPool):
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return windowed_torch_op("AvgPool2d", self._pad(inputs), kernel_size=self.kernel, stride=self.stride,
                                  ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(call.get("divisor_override", 5) is None, "avg_pool2d with divisor_override")
+        return {**window_pool_fields(call, 3), "count_include_pad": call.get("count_include_pad", 4, True)}
+
 
 
 def adaptive_window_total(length: int, out: int) -> int:
@@ -179,6 +201,12 @@ class _AdaptivePool(ParameterFree, Layer):
     def short(self) -> str:
         return f"→ {self.output[0]}×{self.output[1]}"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(not call.get("return_indices", 1, False), "adaptive pooling with return_indices")
+        return {"output": compact(call.output[1:])}  # None in output_size keeps the input's size: read the result
+
+
 
 @register("adaptive_avg_pool2d", "adaptive_avg_pool")
 class AdaptiveAvgPool2d(_AdaptivePool):
@@ -188,6 +216,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     """
 
     op_kind = OpKind.ADAPTIVE_AVG_POOL
+    torch_imports = ("AdaptiveAvgPool2d", "adaptive_avg_pool2d")
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs))
@@ -201,6 +230,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
     """Max pooling to a fixed output size (PyTorch ``nn.AdaptiveMaxPool2d``); window − 1 comparisons."""
 
     op_kind = OpKind.ADAPTIVE_MAX_POOL
+    torch_imports = ("AdaptiveMaxPool2d", "adaptive_max_pool2d")
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=self._window_elements(inputs) - numel(output))
@@ -251,6 +281,7 @@ class Mean(GlobalAvgPool):
     gives C values where global_avg_pool gives C×1×1; its count and field are global pooling's."""
 
     op_kind = OpKind.MEAN
+    torch_imports = ("mean",)
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         c, _, _ = feature_map(inputs[0])
@@ -265,3 +296,13 @@ class Mean(GlobalAvgPool):
 
     def short(self) -> str:
         return "over H, W"
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        dims = call.get("dim", 0)
+        rank = len(call.inputs[0]) + 1
+        dims = sorted(d % rank for d in (dims if isinstance(dims, (list, tuple)) else [dims]))
+        require(rank == 4 and dims == [2, 3] and not call.get("keepdim", 1, False),
+                f"mean over dims {dims} of a rank-{rank} tensor: archcalc's mean is over the positions (dims 2 and 3)")
+        return {}
+

@@ -32,8 +32,8 @@ from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF, AxisRF, exact, half
-from .base import (Cost, Layer, Pair, ParameterFree, RuleContext, Shape, TorchOp, feature_map, num, numel, pair_text,
-                   register, torch_module)
+from .base import (compact, Cost, feature_map, Layer, num, numel, Pair, pair_text, ParameterFree, register, require,
+                   RuleContext, Shape, torch_module, TorchCall, TorchOp)
 
 
 @register("upsample", "interpolate")
@@ -42,6 +42,7 @@ class Upsample(ParameterFree, Layer):
     second input, to that input's height and width."""
 
     op_kind = OpKind.UPSAMPLE_NEAREST
+    torch_imports = ("Upsample", "interpolate", "upsample")
     max_inputs = 2
 
     scale: Pair | None = None
@@ -118,6 +119,22 @@ class Upsample(ParameterFree, Layer):
         target = (f"×{pair_text(self.scale)}" if self.scale is not None else f"to {pair_text(self.size, 'x')}"  # type: ignore[arg-type]
                   if self.size is not None else "to the 2nd input")
         return f"{target} {self.mode}" + (", corners" if self.align_corners else "")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """nn.Upsample or F.interpolate, by size or by an integer scale; nearest or bilinear."""
+        mode = call.get("mode", 2, "nearest")
+        require(mode in ("nearest", "bilinear"), f"interpolation mode '{mode}': archcalc has nearest and bilinear")
+        size, scale = call.get("size", 0), call.get("scale_factor", 1)
+        fields: dict[str, Any] = {"mode": mode, "align_corners": bool(call.get("align_corners", 3, False))}
+        if scale is not None and size is None:
+            scales = scale if isinstance(scale, (tuple, list)) else (scale, scale)
+            require(all(float(s).is_integer() for s in scales), f"scale_factor {scale}: archcalc scales by integers")
+            fields["scale"] = compact([int(s) for s in scales])
+        else:
+            fields["size"] = compact(call.output[-2:])
+        return fields
+
 
 
 def target_size(size: tuple[int, int] | None, inputs: Sequence[Shape], what: str, scaled: bool = False) -> tuple[int, int] | None:

@@ -12,8 +12,8 @@ from ..conventions import OpKind
 from ..errors import LayerError
 from ..limits import MAX_DIM, MAX_TENSOR_VALUES
 from ..receptive_field import INPUT_RF, RF, union
-from .base import (NO_COST, Cost, Dim, Layer, ParamCount, ParameterFree, PointWise, RuleContext, Shape, TorchOp,
-                   check_divides, num, numel, register, shape_str, torch_module)
+from .base import (check_divides, Cost, Dim, Layer, NO_COST, num, numel, ParamCount, ParameterFree, PointWise,
+                   register, require, RuleContext, Shape, shape_str, torch_module, TorchCall, TorchOp)
 
 
 def check_input_shape(value: Any) -> tuple[int, ...]:
@@ -79,6 +79,7 @@ class Flatten(ParameterFree, Layer):
     """
 
     op_kind = OpKind.FLATTEN
+    torch_imports = ("Flatten", "flatten")
     is_view = True
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
@@ -106,6 +107,13 @@ class Flatten(ParameterFree, Layer):
 
     def short(self) -> str:
         return ""
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(len(call.output) == 1, f"flatten to {list(call.output)}: archcalc's flatten makes a vector of each sample "
+                "(start_dim 1); a partial flatten is a reshape")
+        return {}
+
 
 
 class _Merge(ParameterFree, Layer):
@@ -136,6 +144,7 @@ class Concat(_Merge):
     """Concatenation along channels (Inception, DenseNet); spatial sizes must agree. A copy: no arithmetic."""
 
     op_kind = OpKind.CONCAT
+    torch_imports = ("cat", "concat")
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="cat")
@@ -162,12 +171,20 @@ class Concat(_Merge):
     def short(self) -> str:
         return ""
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        dim = call.get("dim", 0, 0)
+        require(dim % (len(call.inputs[0]) + 1) == 1, f"concatenation along dim {dim}: archcalc concatenates channels (dim 1)")
+        return {}
+
+
 
 @register("add")
 class Add(_Merge):
     """Element-wise sum (residual connections); all shapes must be equal. n − 1 additions per element."""
 
     op_kind = OpKind.ADD
+    torch_imports = ('add', 'iadd')
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="add")
@@ -186,6 +203,13 @@ class Add(_Merge):
     def short(self) -> str:
         return ""
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(not call.args and call.get("alpha", default=1) == 1,
+                f"{call.op} with a constant ({call.args[0] if call.args else call.kwargs}): archcalc's merges combine tensors")
+        return {}
+
+
 
 @register("mul", "scale", "multiply")
 class Mul(_Merge):
@@ -193,6 +217,7 @@ class Mul(_Merge):
     squeeze-and-excitation blocks. One multiplication per output element per extra input."""
 
     op_kind = OpKind.MUL
+    torch_imports = ('mul', 'imul')
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="mul")
@@ -223,6 +248,13 @@ class Mul(_Merge):
     def short(self) -> str:
         return ""
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        require(not call.args and call.get("alpha", default=1) == 1,
+                f"{call.op} with a constant ({call.args[0] if call.args else call.kwargs}): archcalc's merges combine tensors")
+        return {}
+
+
 
 @register("channel_shuffle", "shuffle")
 class ChannelShuffle(PointWise, ParameterFree, Layer):
@@ -230,6 +262,7 @@ class ChannelShuffle(PointWise, ParameterFree, Layer):
     k·groups + g. A permutation: no arithmetic, every position keeps its field."""
 
     op_kind = OpKind.CHANNEL_SHUFFLE
+    torch_imports = ("channel_shuffle", "ChannelShuffle")
 
     groups: Dim
 
@@ -253,6 +286,11 @@ class ChannelShuffle(PointWise, ParameterFree, Layer):
     def short(self) -> str:
         return f"{self.groups} groups"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {"groups": call.get("groups", 0)}
+
+
 
 @register("chunk", "split")
 class Chunk(PointWise, ParameterFree, Layer):
@@ -261,6 +299,7 @@ class Chunk(PointWise, ParameterFree, Layer):
     memory, no arithmetic, every position keeps its field."""
 
     op_kind = OpKind.CHUNK
+    torch_imports = ("chunk",)
     is_view = True
 
     chunks: Dim
@@ -291,6 +330,14 @@ class Chunk(PointWise, ParameterFree, Layer):
     def short(self) -> str:
         return f"{self.index + 1} of {self.chunks}"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """``x.chunk(n, dim=1)[i]``: the importer passes the part taken as ``index``."""
+        dim = call.get("dim", 1, 0)
+        require(dim % (len(call.inputs[0]) + 1) == 1, f"chunk along dim {dim}: archcalc chunks the channels (dim 1)")
+        return {"chunks": call.get("chunks", 0), "index": call.kwargs["index"]}
+
+
 
 @register("permute")
 class Permute(PointWise, ParameterFree, Layer):
@@ -299,6 +346,7 @@ class Permute(PointWise, ParameterFree, Layer):
     no arithmetic and no new memory; every position keeps its field."""
 
     op_kind = OpKind.PERMUTE
+    torch_imports = ("permute", "Permute")
     is_view = True
 
     dims: list[int]
@@ -324,6 +372,15 @@ class Permute(PointWise, ParameterFree, Layer):
     def short(self) -> str:
         return "→ " + ",".join(map(str, self.dims))
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        dims = call.get("dims", default=call.args if len(call.args) > 1 else (call.args[0] if call.args else ()))
+        rank = len(call.inputs[0]) + 1
+        dims = [d % rank for d in dims]
+        require(len(dims) == rank and dims[0] == 0, f"permute {dims} moves the batch axis")
+        return {"dims": [d - 1 for d in dims[1:]]}
+
+
 
 @register("layer_scale")
 class LayerScale(PointWise, Layer):
@@ -333,6 +390,7 @@ class LayerScale(PointWise, Layer):
     state_dict key is torchvision's (features.1.0.layer_scale). One multiplication per element."""
 
     op_kind = OpKind.LAYER_SCALE
+    torch_imports = ("layer_scale",)
 
     init: float = 1e-6
 
@@ -359,6 +417,12 @@ class LayerScale(PointWise, Layer):
     def short(self) -> str:
         return f"init {self.init:g}"
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """A learnable C×1×1 tensor multiplied into the input (the importer recognises the pattern)."""
+        return {"init": call.kwargs.get("init", 1e-6)}
+
+
 
 @register("reshape", "view")
 class Reshape(ParameterFree, Layer):
@@ -369,6 +433,7 @@ class Reshape(ParameterFree, Layer):
     ``flatten``)."""
 
     op_kind = OpKind.RESHAPE
+    torch_imports = ("view", "reshape")
 
     shape: list[int]
 
@@ -412,3 +477,8 @@ class Reshape(ParameterFree, Layer):
 
     def short(self) -> str:
         return "→ " + ",".join(map(str, self.shape))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {"shape": list(call.output)}
+

@@ -23,8 +23,8 @@ from ..conventions import OpKind, Rounding, effective_kernel, window_output
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF, AxisRF
-from .base import (Cost, Dim, Layer, ParamCount, ParameterFree, RuleContext, Shape, TorchOp, Worked, num, numel,
-                   register, torch_module, worked)
+from .base import (compact, Cost, Dim, Layer, num, numel, ParamCount, ParameterFree, register, require, RuleContext,
+                   Shape, torch_module, TorchCall, TorchOp, Worked, worked)
 from .conv import check_groups
 from .pooling import adaptive_window_max, adaptive_window_total
 from .window import axis_formula
@@ -190,10 +190,21 @@ class _ConvNd(_Volume):
                   f"groups {self.groups}" if self.groups != 1 else "", "" if self.bias else "no bias"]
         return ", ".join([text, *(e for e in extras if e)])
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        from .conv import convolution_fields
+
+        fields = convolution_fields(call)
+        require(not isinstance(fields["padding"], str), f"padding '{fields['padding']}' on a {cls.rank}-D convolution")
+        return fields
+
+
 
 @register("conv1d")
 class Conv1d(_ConvNd):
     """1-D convolution (PyTorch ``nn.Conv1d``) over a C×L input."""
+
+    torch_imports = ('Conv1d',)
 
     rank = 1
 
@@ -201,6 +212,8 @@ class Conv1d(_ConvNd):
 @register("conv3d")
 class Conv3d(_ConvNd):
     """3-D convolution (PyTorch ``nn.Conv3d``) over a C×D×H×W input (video: D frames)."""
+
+    torch_imports = ('Conv3d',)
 
     rank = 3
 
@@ -244,6 +257,13 @@ class _PoolNd(ParameterFree, _Volume):
         return f"{'×'.join(map(str, self.kernel))}/{'×'.join(map(str, stride))}" + (
             f", pad {'×'.join(map(str, padding))}" if any(padding) else "") + (", ceil" if self.ceil_mode else "")
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        kernel = call.get("kernel_size", 0)
+        return {"kernel": compact(kernel), "stride": compact(call.get("stride", 1) or kernel),
+                "padding": compact(call.get("padding", 2, 0)), "ceil_mode": bool(call.get("ceil_mode", default=False))}
+
+
 
 class _MaxPoolNd(_PoolNd):
     """Max pooling: ∏k − 1 comparisons per output (padding is −∞, never the maximum)."""
@@ -274,10 +294,17 @@ class _AvgPoolNd(_PoolNd):
         return torch_module(f"AvgPool{self.rank}d", kernel_size=self.kernel, stride=stride, padding=padding,
                             ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad)
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {**super().from_torch(call), "count_include_pad": call.get("count_include_pad", default=True)}
+
+
 
 @register("max_pool1d")
 class MaxPool1d(_MaxPoolNd):
     """1-D max pooling (``nn.MaxPool1d``)."""
+
+    torch_imports = ('MaxPool1d', 'max_pool1d')
 
     rank = 1
 
@@ -286,6 +313,8 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool3d(_MaxPoolNd):
     """3-D max pooling (``nn.MaxPool3d``)."""
 
+    torch_imports = ('MaxPool3d', 'max_pool3d')
+
     rank = 3
 
 
@@ -293,12 +322,16 @@ class MaxPool3d(_MaxPoolNd):
 class AvgPool1d(_AvgPoolNd):
     """1-D average pooling (``nn.AvgPool1d``)."""
 
+    torch_imports = ('AvgPool1d', 'avg_pool1d')
+
     rank = 1
 
 
 @register("avg_pool3d")
 class AvgPool3d(_AvgPoolNd):
     """3-D average pooling (``nn.AvgPool3d``)."""
+
+    torch_imports = ('AvgPool3d', 'avg_pool3d')
 
     rank = 3
 
@@ -344,12 +377,18 @@ class _AdaptivePoolNd(ParameterFree, _Volume):
     def short(self) -> str:
         return "→ " + "×".join(map(str, self.output))
 
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return {"output": compact(call.output[1:])}
+
+
 
 @register("adaptive_avg_pool1d")
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
     """1-D adaptive average pooling: the elements of every window added, one division per output."""
 
     op_kind = OpKind.ADAPTIVE_AVG_POOL_ND
+    torch_imports = ('AdaptiveAvgPool1d', 'adaptive_avg_pool1d')
     rank = 1
 
 
@@ -358,6 +397,7 @@ class AdaptiveAvgPool3d(_AdaptivePoolNd):
     """3-D adaptive average pooling (r3d_18's AdaptiveAvgPool3d((1, 1, 1)))."""
 
     op_kind = OpKind.ADAPTIVE_AVG_POOL_ND
+    torch_imports = ('AdaptiveAvgPool3d', 'adaptive_avg_pool3d')
     rank = 3
 
 
@@ -366,6 +406,7 @@ class AdaptiveMaxPool1d(_AdaptivePoolNd):
     """1-D adaptive max pooling."""
 
     op_kind = OpKind.ADAPTIVE_MAX_POOL
+    torch_imports = ('AdaptiveMaxPool1d',)
     rank = 1
 
 
@@ -374,4 +415,5 @@ class AdaptiveMaxPool3d(_AdaptivePoolNd):
     """3-D adaptive max pooling."""
 
     op_kind = OpKind.ADAPTIVE_MAX_POOL
+    torch_imports = ('AdaptiveMaxPool3d',)
     rank = 3
