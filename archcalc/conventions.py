@@ -91,6 +91,7 @@ class OpKind(str, enum.Enum):
     CONCAT = "concat"
     ADD = "add"
     MUL = "mul"
+    PLACEHOLDER = "placeholder"  # an imported operation archcalc cannot express: nothing counted
 
 
 class OpRecord(NamedTuple):

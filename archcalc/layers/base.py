@@ -326,8 +326,9 @@ class Layer(BaseModel):
         return {}
 
     @classmethod
-    def imported(cls, call: TorchCall) -> dict[str, Any]:
-        """:meth:`from_torch`'s fields, checked by the schema, those equal to their default left out."""
+    def imported(cls, call: TorchCall) -> tuple[dict[str, Any], set[str]]:
+        """:meth:`from_torch`'s fields, checked by the schema, and which of them equal their default
+        (a spec leaves those out)."""
         from pydantic import ValidationError
 
         fields = cls.from_torch(call)
@@ -338,7 +339,7 @@ class Layer(BaseModel):
             where = ".".join(str(part) for part in problem["loc"])
             raise Unsupported(f"{cls.type_name} cannot take {where}={fields.get(str(problem['loc'][0]))!r}: "
                               f"{problem['msg']}") from None
-        return {key: value for key, value in fields.items() if getattr(layer, key) != cls.model_fields[key].default}
+        return fields, {key for key in fields if getattr(layer, key) == cls.model_fields[key].default}
 
     def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
         """Shape of the output, or LayerError if the inputs are unacceptable."""

@@ -482,3 +482,40 @@ class Reshape(ParameterFree, Layer):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"shape": list(call.output)}
 
+
+
+@register("placeholder")
+class Placeholder(PointWise, ParameterFree, Layer):
+    """An operation of an imported model that archcalc cannot express (``archcalc import
+    --allow-unsupported``), kept so the rest of the network can be analysed: its output ``shape`` as
+    the model computed it, and ``op``, what it stands for. Nothing is counted for it (no parameters,
+    no arithmetic) and the receptive field passes through unchanged, which may be wrong: every
+    analysis that includes it says so in a warning. It cannot run in PyTorch."""
+
+    op_kind = OpKind.PLACEHOLDER
+
+    op: str
+    shape: list[int]
+
+    def output_shape(self, inputs: Sequence[Shape], ctx: RuleContext) -> Shape:
+        if not self.shape or any(not isinstance(d, int) or d < 1 for d in self.shape):
+            raise LayerError(f"shape {self.shape}: a placeholder's output shape is a list of positive sizes")
+        ctx.warn(f"a placeholder for '{self.op}', which archcalc cannot express: its parameters "
+                 "and arithmetic are not counted and the receptive field through it is a guess")
+        return tuple(self.shape)
+
+    def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
+        return NO_COST
+
+    def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
+        raise LayerError(f"a placeholder for '{self.op}' cannot run in PyTorch",
+                         hint="replace it with the layers it stands for")
+
+    def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
+                ctx: RuleContext) -> dict[str, str]:
+        return {"output_shape": f"as the imported model computed it: {ctx.shape(output)}",
+                "params": f"not counted (a placeholder for '{self.op}')", "macs": "not counted",
+                "rf": "passed through unchanged (unknown)"}
+
+    def short(self) -> str:
+        return f"placeholder: {self.op}"
