@@ -22,7 +22,7 @@ from .dag import check_inference_outputs, toposort, unused_warnings
 from .errors import GraphError, Source, SpecError, collected, short_repr, short_text
 from .expressions import ExpressionError, substitute
 from .layers import Layer, known_tags, lookup
-from .limits import MAX_LAYERS, MAX_MODULE_DEPTH
+from .limits import MAX_DIM, MAX_LAYERS, MAX_MODULE_DEPTH
 from .spec import ModuleDef, Spec, check_name, describe_validation_errors
 from .yaml_source import LineList, LineMap
 
@@ -287,11 +287,14 @@ class _Expander:
         return prefix
 
     def repeat_from(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
-        """The number of the first copy's name: 1 (``stage/1``) unless ``repeat_from`` says 0, as
-        PyTorch's ``nn.Sequential`` numbers its children."""
+        """The number of the first copy's name: 1 (``stage/1``) unless ``repeat_from`` says otherwise:
+        0 as PyTorch's ``nn.Sequential`` numbers its children, or where a run of copies starts
+        (``features.2`` … ``features.3`` of MobileNet v2, as ``archcalc import`` writes them)."""
         value = self.substituted(body.get("repeat_from", 1), env, body.line_of("repeat_from"), full)
-        if value not in (0, 1) or isinstance(value, bool):
-            raise self.error(f"repeat_from must be 0 or 1, got {short_repr(value)}", body.line_of("repeat_from"), full)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DIM:
+            raise self.error(f"repeat_from must be a whole number from 0, got {short_repr(value)}",
+                             body.line_of("repeat_from"), full,
+                             hint="0 numbers the copies as nn.Sequential numbers its children; 2 when they start at features.2")
         return value
 
     def flag_values(self, body: LineMap, env: Mapping[str, Any], full: str) -> list[str]:

@@ -86,7 +86,7 @@ def spec(body: str) -> str:
     ("modules:\n  m:\n    inputs: [x, skip]\n    layers:\n      - concat: {inputs: [x, skip]}\nlayers:\n"
      "  - relu: {name: a}\n  - m: {inputs: [a, a, input]}\n", "takes 2 inputs (x, skip), got 3"),
     ("layers:\n  - relu: {if: $(1 + 1)}\n", "if must be true or false, got 2"),
-    ("layers:\n  - relu: {repeat: 2, repeat_from: 5}\n", "repeat_from must be 0 or 1"),
+    ("layers:\n  - relu: {repeat: 2, repeat_from: -1}\n", "repeat_from must be a whole number from 0"),
     ("layers:\n  - relu: {repeat: 2, repeat_prefix: a/b}\n", "repeat_prefix cannot contain '/'"),
     ("modules:\n  m:\n    inputs: [x, x]\n    layers:\n      - relu\nlayers:\n  - m\n", "the names under 'inputs' must differ"),
     ("variants: {v: {args: {nope: 1}}}\nlayers:\n  - relu\n", "variant 'v' sets 'nope', which is not declared"),

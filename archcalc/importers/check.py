@@ -68,7 +68,7 @@ def check_torch(model, network: ImportedNetwork, analysis: Analysis, report: Che
     report.compared["modules' parameters"] = modules
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(torch.empty((1, *network.input_shape), device="meta"))
+        model(torch.empty((1, *network.input_shape), device=next(iter(model.parameters())).device))
     flops, spec_flops = counter.get_total_flops(), analysis.flops_under("torch")
     if flops != spec_flops:
         report.problems.append(f"FlopCounterMode counts {flops:,} FLOPs, the spec {spec_flops:,} (--convention torch)")

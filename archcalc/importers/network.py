@@ -285,23 +285,32 @@ _NUMBERED = re.compile(r"^(.*)\.(\d+)$")
 
 def _fold_repeats(body: list[_Entry], builder: _Builder) -> list[_Entry]:
     """Consecutive copies of one definition with the same arguments, named P.k, P.k+1, ... and each
-    reading the one before, become one entry ``P`` with ``repeat``."""
-    folded: list[_Entry] = []
-    i = 0
+    reading the one before, become one entry ``P`` with ``repeat``: the longest such run of each P
+    (a name is given once; MobileNet's features.2-3 and features.4-6 cannot both be 'features')."""
     names = {entry.name for entry in body}
+    runs: dict[str, tuple[int, int]] = {}  # prefix -> (start, length) of its longest run
+    i = 0
     while i < len(body):
         run = _run(body, i, builder)
         prefix = _NUMBERED.match(body[i].name)
         if len(run) >= 2 and prefix and prefix.group(1) not in names:
-            first, last = body[i], body[i + len(run) - 1]
-            merged = _Entry(prefix.group(1), first.first, set().union(*(e.members for e in run)), last.output, first.reads,
-                            scope=first.scope, definition=first.definition, repeat=len(run),
-                            repeat_from=int(prefix.group(2)))
-            folded.append(merged)
-            i += len(run)
-        else:
+            if len(run) > runs.get(prefix.group(1), (0, 0))[1]:
+                runs[prefix.group(1)] = (i, len(run))
+        i += len(run)
+    starts = {start: (prefix, length) for prefix, (start, length) in runs.items()}
+    folded: list[_Entry] = []
+    i = 0
+    while i < len(body):
+        if i not in starts:
             folded.append(body[i])
             i += 1
+            continue
+        prefix, length = starts[i]
+        first, last = body[i], body[i + length - 1]
+        folded.append(_Entry(prefix, first.first, set().union(*(e.members for e in body[i:i + length])), last.output,
+                             first.reads, scope=first.scope, definition=first.definition, repeat=length,
+                             repeat_from=int(_NUMBERED.match(first.name).group(2))))
+        i += length
     return folded
 
 

@@ -15,6 +15,7 @@ node, the call and its module, with the list of what is supported, unless
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import operator
@@ -55,20 +56,53 @@ def load_model(source: str, args: dict[str, Any]):
         if name not in torchvision.models.list_models():
             raise ImportFailed(f"torchvision has no model '{name}'",
                                hint="torchvision.models.list_models() lists them, e.g. resnet50, efficientnet_b0")
-        factory = lambda **kw: torchvision.models.get_model(name, weights=None, **kw)  # noqa: E731
+        factory = _torchvision_factory(torchvision, name)
     else:
         factory = getattr(_module(kind), name, None)
         if factory is None:
             raise ImportFailed(f"'{kind}' has no '{name}'")
-    with torch.device("meta"):
-        try:
+    try:
+        with torch.device("meta"):  # no memory for the weights, no time to initialise them
             model = factory(**args)
-        except TypeError as err:
-            raise ImportFailed(f"cannot build {source} with arguments {args}: {err}",
-                               hint="pass the constructor's keyword arguments with --args name=value") from None
+    except TypeError as err:
+        raise ImportFailed(f"cannot build {source} with arguments {args}: {err}",
+                           hint="pass the constructor's keyword arguments with --args name=value") from None
+    except Exception:  # noqa: BLE001 - a constructor that computes with tensors (RegNet's widths) needs real ones
+        try:
+            with _no_initialisation(torch):  # the weights' memory is allocated but never written, so not used
+                model = factory(**args).to("meta")
+        except Exception as err:  # noqa: BLE001
+            raise ImportFailed(f"cannot build {source}: {type(err).__name__}: {err}") from None
     if not isinstance(model, torch.nn.Module):
         raise ImportFailed(f"{source} gave a {type(model).__name__}, not a torch.nn.Module")
     return model.eval()
+
+
+@contextlib.contextmanager
+def _no_initialisation(torch):
+    """torch.nn.init's functions as no-ops while a model is built on the CPU: a 644-million-parameter
+    RegNet then builds in a second, its untouched pages costing no memory."""
+    names = [name for name in dir(torch.nn.init) if name.endswith("_") and not name.startswith("_")]
+    saved = {name: getattr(torch.nn.init, name) for name in names}
+    try:
+        for name in names:
+            setattr(torch.nn.init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(torch.nn.init, name, function)
+
+
+def _torchvision_factory(torchvision, name: str):
+    """A torchvision builder without pretrained weights (nor a pretrained backbone: segmentation
+    models would download one)."""
+    import inspect
+
+    builder = torchvision.models.get_model_builder(name)
+    fixed = {"weights": None}
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        fixed["weights_backbone"] = None
+    return lambda **kw: builder(**fixed, **kw)
 
 
 def _module(kind: str):
@@ -114,8 +148,10 @@ def trace(model, input_shape: tuple[int, ...]):
 
     class Tracer(torch.fx.Tracer):
         def is_leaf_module(self, module, qualified_name: str) -> bool:
-            name = type(module).__name__
-            return name in LEAF_CLASSES or (name in table and name[0].isupper()) or super().is_leaf_module(module, qualified_name)
+            """torch.nn's modules, torchvision's that archcalc has a type for, and their subclasses."""
+            names = {cls.__name__ for cls in type(module).__mro__}
+            return bool(names & LEAF_CLASSES) or any(name in table and name[0].isupper() for name in names) \
+                or super().is_leaf_module(module, qualified_name)
 
     tracer = Tracer(autowrap_functions=_autowrapped())
     try:
@@ -134,11 +170,19 @@ def trace(model, input_shape: tuple[int, ...]):
             return result
 
     try:
-        Recorder(module).run(torch.empty((1, *input_shape), device="meta"))
+        Recorder(module).run(torch.empty((1, *input_shape), device=_device(model)))
     except Exception as err:  # noqa: BLE001
         raise ImportFailed(f"the traced model does not run on a {list(input_shape)} input: {type(err).__name__}: {err}",
                            hint="check --input (channels first, e.g. 3,224,224)") from None
     return module, values
+
+
+def _device(model):
+    """Where the model's tensors are: meta for the models archcalc builds; a model the caller passes
+    runs once where it is (its weights are not moved or copied)."""
+    tensor = next(iter(model.parameters()), None)
+    tensor = tensor if tensor is not None else next(iter(model.buffers()), None)
+    return tensor.device if tensor is not None else "meta"
 
 
 class _Converter:
@@ -220,7 +264,7 @@ class _Converter:
             return  # shape arithmetic and other plumbing
         tensors = self._tensor_nodes(list(node.args) + list(node.kwargs.values()))
         op = self._op_name(node)
-        if op in PASS_THROUGH and tensors:
+        if (op in PASS_THROUGH or op == "cat" and len(tensors) == 1) and tensors:  # cat of one tensor: itself
             self.produced[node] = self.produced[tensors[0]]
             return
         scale = self._layer_scale(node)
@@ -230,7 +274,27 @@ class _Converter:
             return self._emit(node, "layer_scale", [scale], owner=tuple(parameter.target.split(".")))
         if op in ("view", "reshape", "flatten") and len(value.shape) == 2:
             op = "flatten"
+        if op == "interpolate":
+            return self._interpolate(node, tensors)
         self._emit(node, op, tensors)
+
+    def _interpolate(self, node, tensors: list[Any]) -> None:
+        """``F.interpolate(x, size=skip.shape[-2:])``: resized to another tensor's size, which the
+        spec says by giving the upsample that tensor as its second input (FCN, DeepLab, FPN)."""
+        import torch.fx
+
+        size = node.kwargs.get("size", node.args[1] if len(node.args) > 1 else None)
+        source = size
+        while isinstance(source, torch.fx.Node) and not self.is_tensor(source):
+            source = source.args[0] if source.args else None
+        if isinstance(source, torch.fx.Node) and source in self.produced and source is not tensors[0]:
+            call = self._call(node, "interpolate", tensors)
+            kwargs = {k: v for k, v in call.kwargs.items() if k not in ("size", "scale_factor")}
+            args = call.args[2:] if len(call.args) > 1 else ()
+            resized = TorchCall("interpolate", None, (None, None, *args), kwargs,
+                                (*call.inputs, self._shape(source)), call.output)
+            return self._emit(node, "interpolate", [tensors[0], source], resized)
+        self._emit(node, "interpolate", tensors)
 
     def _op_name(self, node) -> str:
         if node.op == "call_module":
@@ -253,7 +317,10 @@ class _Converter:
         others = [a for a in node.args if getattr(a, "op", None) != "get_attr" and self.is_tensor(a)]
         if len(params) != 1 or len(others) != 1:
             return None
-        shape = tuple(self.values[params[0]].shape)
+        value = self.values.get(params[0])
+        if value is None:
+            return None
+        shape = tuple(value.shape)
         return others[0] if len(shape) >= 1 and all(d == 1 for d in shape[1:]) else None
 
     def _call(self, node, op: str, tensors: list[Any] | None = None) -> TorchCall:
@@ -326,7 +393,8 @@ class _Converter:
                 self.ops.append(ImportedOp((), f"unsupported_{len(self.ops)}", "placeholder",
                                            {"op": op, "shape": list(call.output)}, inputs, where=where))
                 return
-            tag, fields, defaults = "placeholder", {"op": f"{op}: {err}", "shape": list(call.output)}, set()
+            what = op if cls is None else f"{op}: {err}"  # the operation, and why its type cannot take it
+            tag, fields, defaults = "placeholder", {"op": what, "shape": list(call.output)}, set()
         if owner is not None:
             self._note_classes(owner[:-1])
             path, local = owner[:-1], owner[-1]

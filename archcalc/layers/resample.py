@@ -127,6 +127,8 @@ class Upsample(ParameterFree, Layer):
         require(mode in ("nearest", "bilinear"), f"interpolation mode '{mode}': archcalc has nearest and bilinear")
         size, scale = call.get("size", 0), call.get("scale_factor", 1)
         fields: dict[str, Any] = {"mode": mode, "align_corners": bool(call.get("align_corners", 3, False))}
+        if len(call.inputs) == 2:  # resized to the second input's height and width
+            return fields
         if scale is not None and size is None:
             scales = scale if isinstance(scale, (tuple, list)) else (scale, scale)
             require(all(float(s).is_integer() for s in scales), f"scale_factor {scale}: archcalc scales by integers")
