@@ -159,6 +159,22 @@ def test_unsupported_operation_is_a_located_error(tmp_path):
     assert "a placeholder for 'roll'" in summary.output  # flagged in every report
 
 
+def test_a_placeholder_counts_nothing_warns_and_refuses_to_run():
+    from pathlib import Path
+
+    from archcalc import load
+    from archcalc.backends.torch import to_module
+    from archcalc.errors import ArchcalcError
+
+    spec = str(Path(__file__).parent / "specs" / "placeholder.yaml")
+    analysis = zoo(spec)
+    roll = analysis.row("roll")
+    assert (roll.output_shape, roll.params.total, roll.macs, roll.flops) == ((4, 6, 6), 0, 0, 0)
+    assert any("a placeholder for 'roll'" in warning for warning in analysis.warnings)
+    with pytest.raises(ArchcalcError, match="cannot run in PyTorch"):
+        to_module(build_graph(load(spec)))
+
+
 def test_file_class_with_args_and_check(tmp_path):
     source = tmp_path / "models.py"
     source.write_text(MODELS_FILE, encoding="utf-8")

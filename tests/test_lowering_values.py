@@ -210,4 +210,5 @@ def test_every_layer_type_has_a_value_check():
     covered = set()
     for layers, _, _ in CASES.values():
         covered.update(line.split(":")[0].strip() for line in layers.splitlines())
-    assert set(layer_types()) - {"input"} <= covered, set(layer_types()) - covered
+    # placeholder: an imported operation archcalc cannot express; it refuses to run (test_import.py)
+    assert set(layer_types()) - {"input", "placeholder"} <= covered, set(layer_types()) - covered
