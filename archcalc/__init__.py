@@ -26,6 +26,7 @@ _EXPORTS = {
     "build_graph": "graph",
     "load_spec_text": "spec",
     "render_report": "report.html",
+    "sweep": "sweep",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -85,7 +85,7 @@ def run() -> None:
 
 
 # Register the commands (each module adds its own to ``main``).
-from . import analysis, backend, diagram, grading, importing, page  # noqa: E402,F401
+from . import analysis, backend, diagram, grading, importing, page, sweeping  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(run())

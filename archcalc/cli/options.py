@@ -129,7 +129,12 @@ def rounding_options(command: Any) -> Any:
 
 
 def analysis_options(command: Any) -> Any:
-    """Options shared by every command that analyzes specs."""
+    """Options shared by every command that analyzes specs: the spec's overrides and the conventions."""
+    return spec_options(convention_options(command))
+
+
+def convention_options(command: Any) -> Any:
+    """--convention, --dtype, --batch, --params and --rounding: the command receives ``conventions``."""
     options = [
         click.option(
             "--convention",
@@ -167,7 +172,7 @@ def analysis_options(command: Any) -> Any:
 
     for option in reversed(options):
         with_conventions = option(with_conventions)
-    return spec_options(rounding_options(with_conventions))
+    return rounding_options(with_conventions)
 
 
 layout_option = click.option(
