@@ -26,7 +26,7 @@ _EXPORTS = {
     "build_graph": "graph",
     "load_spec_text": "spec",
     "render_report": "report.html",
-    "sweep": "sweep",
+    "sweep": "sweeps",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -333,7 +333,7 @@ SUMMARY_FORMATS = ["text", "markdown", "csv", "json", "latex"]
 
 
 def _spec_command(rng: random.Random, spec: str) -> tuple[list[str], tuple[str, ...]]:
-    choice = rng.randrange(10)
+    choice = rng.randrange(11)
     extra: list[str] = []
     if rng.random() < 0.3:
         extra += rng.choice([["--strict"], ["--layout", "hwc"], ["--batch", "7"], ["--depth", "1"],
@@ -350,6 +350,8 @@ def _spec_command(rng: random.Random, spec: str) -> tuple[list[str], tuple[str, 
         return ["render", spec, "-o", "out.dot"], ("out.dot",)
     if choice == 8:
         return ["render", spec, "-o", "out.svg", "--depth", "1"], ("out.svg",)
+    if choice == 9:
+        return ["report", spec, "-o", "out.html"], ("out.html",)
     return ["export", spec, "-o", "model.py"], ("model.py",)
 
 

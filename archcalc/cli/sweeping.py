@@ -13,7 +13,7 @@ from .options import check_writable, convention_options, parse_sets, write_outpu
 
 def _parse_grid(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, list[Any]]]:
     from ..errors import ArchcalcError
-    from ..sweep.space import parse_values
+    from ..sweeps.space import parse_values
 
     grids = []
     for item in values:
@@ -29,7 +29,7 @@ def _parse_grid(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 
 def _parse_inputs(ctx: click.Context, param: click.Parameter, value: str | None):
     from ..errors import ArchcalcError
-    from ..sweep.space import parse_inputs
+    from ..sweeps.space import parse_inputs
 
     if value is None:
         return None
@@ -75,10 +75,10 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     """One row per point of a design space of SPEC: its arguments and input, and the network's totals
     (params, MACs, FLOPs, memory, final receptive field, output shape), streamed as they finish. A point
     whose shapes do not fit is a row with the error."""
-    from ..sweep.evaluate import SpecSource
-    from ..sweep.output import EXTENSIONS, columns, pareto_front, write_rows
-    from ..sweep.run import SweepOptions, run_sweep, stderr_progress
-    from ..sweep.space import read_grid_file, space_of
+    from ..sweeps.evaluate import SpecSource
+    from ..sweeps.output import EXTENSIONS, columns, pareto_front, write_rows
+    from ..sweeps.run import SweepOptions, run_sweep, stderr_progress
+    from ..sweeps.space import read_grid_file, space_of
 
     if grid_file is not None:
         file_grids, file_inputs = read_grid_file(str(grid_file))
@@ -106,7 +106,7 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     if output is not None and str(output) != "-":
         click.echo(f"wrote {output}: {count:,} points", err=True)
     if plot is not None and plot_axes is not None:
-        from ..sweep.output import plot as draw
+        from ..sweeps.output import plot as draw
 
         marked = [(x, y, bool(flag)) for x, y, flag in drawn]
         write_output(draw(marked, *plot_axes, plot.suffix.lstrip(".").lower() or "svg",
@@ -123,7 +123,7 @@ def _collecting(rows, axes: tuple[str, str], drawn: list):
 
 
 def _metric_list(text: str, option: str) -> list[str]:
-    from ..sweep.evaluate import METRICS
+    from ..sweeps.evaluate import METRICS
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     numeric = [m for m in METRICS if m != "output_shape"]
@@ -135,7 +135,7 @@ def _metric_list(text: str, option: str) -> list[str]:
 
 
 def _plot_axes(axes: str | None, metrics: list[str], names: list[str]) -> tuple[str, str]:
-    from ..sweep.evaluate import METRICS
+    from ..sweeps.evaluate import METRICS
 
     if axes is None:
         if len(metrics) >= 2:
@@ -151,7 +151,7 @@ def _plot_axes(axes: str | None, metrics: list[str], names: list[str]) -> tuple[
 def _check_arguments(source, names: list[str], spec: str) -> None:
     """Every swept or fixed argument is one the spec declares: a typo is one error, not a million rows."""
     from ..errors import ArchcalcError
-    from ..sweep.evaluate import declared_arguments
+    from ..sweeps.evaluate import declared_arguments
 
     declared = declared_arguments(source)
     unknown = [name for name in names if name not in declared]
