@@ -182,3 +182,14 @@ def test_cluster_gives_the_rows_of_the_pool(executor, library):
     remote = list(archcalc.sweep("torchvision/resnet50", grid, inputs=[(3, 160, 160), (3, 224, 224)], jobs=2,
                                  executor=executor))
     assert remote == local
+
+
+def test_an_existing_dask_cluster_by_address():
+    """--address tcp://...: the work goes to a scheduler someone else started."""
+    distributed = _cluster_library("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        rows = list(archcalc.sweep("torchvision/resnet50", {"b4": [1, 2, 3]}, executor="dask",
+                                   address=cluster.scheduler_address))
+    assert [row["params"] for row in rows] == [
+        row["params"] for row in archcalc.sweep("torchvision/resnet50", {"b4": [1, 2, 3]})]
+    assert rows[2]["params"] == 25_557_032  # torchvision's resnet50
