@@ -86,6 +86,7 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     fmt = fmt or (EXTENSIONS.get(output.suffix.lower(), "text") if output is not None else "text")
     for path in (output, plot):
         check_writable(path)
+    _check_writers(fmt, output, plot)  # before any point is costed
     space = space_of([*((name, [value]) for name, value in sets.items()), *grids], inputs)  # --set: one value
     source = SpecSource.of(spec)
     _check_arguments(source, space.names, spec)
@@ -93,7 +94,7 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     plot_axes = _plot_axes(axes, metrics, space.names) if plot is not None else None
     options = SweepOptions(conventions, jobs, executor, address, chunk or 0, sample, seed)
     rows = run_sweep(source, space, options, stderr_progress if progress else None)
-    drawn: list[tuple[Any, Any, int]] = []
+    drawn: list[tuple[Any, Any, bool]] = []
     if metrics:
         rows = list(rows)
         front = pareto_front(rows, metrics)
@@ -112,6 +113,21 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
         write_output(draw(marked, *plot_axes, plot.suffix.lstrip(".").lower() or "svg",
                           f"{spec}: {len(drawn):,} points"), plot)
         click.echo(f"wrote {plot}", err=True)
+
+
+def _check_writers(fmt: str, output: Path | None, plot: Path | None) -> None:
+    """The output the sweep needs exists before it starts: Parquet to a file with pyarrow, a plot
+    with matplotlib."""
+    import importlib.util
+
+    from ..errors import ArchcalcError
+
+    if fmt == "parquet" and (output is None or str(output) == "-"):
+        raise ArchcalcError("Parquet is written to a file", hint="give -o points.parquet")
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ArchcalcError("Parquet output needs pyarrow", hint="pip install 'archcalc[parquet]', or write .csv or .jsonl")
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ArchcalcError("--plot needs matplotlib", hint="pip install 'archcalc[plot]'")
 
 
 def _collecting(rows, axes: tuple[str, str], drawn: list):

@@ -367,9 +367,10 @@ def _mapping(items: list[tuple[str, Any]], raw: set[str] = frozenset()) -> str:
 
 
 class _Writer:
-    def __init__(self, network: ImportedNetwork, builder: _Builder) -> None:
+    def __init__(self, network: ImportedNetwork, builder: _Builder, root: _Scope) -> None:
         self.network = network
         self.builder = builder
+        self.root = root
 
     def entries(self, body: list[_Entry], scope: _Scope | None, indent: str,
                 substitute: dict[tuple[int, str], str] | None = None) -> list[str]:
@@ -474,23 +475,16 @@ def to_spec(network: ImportedNetwork) -> str:
     builder = _Builder(network)
     body = builder.body(root)
     builder.finish()
-    writer = _Writer(network, builder)
-    writer.root = root
+    writer = _Writer(network, builder, root)
     lines = [f"name: {_scalar(network.name)}",
              "description: >",
              f"  Imported by archcalc from {network.source}.",
              *[f"  {note}" for note in network.notes],
              f"input: {_scalar(list(network.input_shape))}"]
-    used = _used_definitions(body, builder)
-    if used:
+    if builder.definitions:
         lines.append("modules:")
         for definition in builder.definitions:
-            if definition.name in used:
-                lines += writer.definition(definition)
+            lines += writer.definition(definition)
     lines.append("layers:")
     lines += writer.entries(_fold_repeats(body, builder), None, "  ")
     return "\n".join(lines) + "\n"
-
-
-def _used_definitions(body: list[_Entry], builder: _Builder) -> set[str]:
-    return {definition.name for definition in builder.definitions}
