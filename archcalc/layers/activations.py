@@ -47,7 +47,7 @@ class ReLU(_ElementWise):
     """max(0, x)."""
 
     op_kind = OpKind.RELU
-    torch_imports = ('ReLU', 'relu', 'relu_')
+    torch_imports = ("ReLU", "relu", "relu_")
     torch_class = "ReLU"
 
 
@@ -56,7 +56,7 @@ class ReLU6(_ElementWise):
     """min(max(0, x), 6) (MobileNet)."""
 
     op_kind = OpKind.RELU6
-    torch_imports = ('ReLU6', 'relu6')
+    torch_imports = ("ReLU6", "relu6")
     flops_per_element = 2
     torch_class = "ReLU6"
 
@@ -66,7 +66,7 @@ class LeakyReLU(_ElementWise):
     """x if x > 0 else slope·x: a multiplication and a select."""
 
     op_kind = OpKind.LEAKY_RELU
-    torch_imports = ('LeakyReLU', 'leaky_relu')
+    torch_imports = ("LeakyReLU", "leaky_relu")
     flops_per_element = 2
     torch_class = "LeakyReLU"
 
@@ -81,7 +81,7 @@ class ELU(_ElementWise):
     """x if x > 0 else alpha·(exp(x) − 1): exp, subtraction, multiplication, select."""
 
     op_kind = OpKind.ELU
-    torch_imports = ('ELU', 'elu')
+    torch_imports = ("ELU", "elu")
     flops_per_element = 4
     torch_class = "ELU"
 
@@ -93,7 +93,7 @@ class Sigmoid(_ElementWise):
     """1 / (1 + exp(−x)): exp, addition, division."""
 
     op_kind = OpKind.SIGMOID
-    torch_imports = ('Sigmoid', 'sigmoid')
+    torch_imports = ("Sigmoid", "sigmoid")
 
     flops_per_element = 3
     torch_class = "Sigmoid"
@@ -104,7 +104,7 @@ class Tanh(_ElementWise):
     """Hyperbolic tangent (one elementary function)."""
 
     op_kind = OpKind.TANH
-    torch_imports = ('Tanh', 'tanh')
+    torch_imports = ("Tanh", "tanh")
 
     torch_class = "Tanh"
 
@@ -114,7 +114,7 @@ class GELU(_ElementWise):
     """x·Φ(x) = x·(1 + erf(x/√2))/2: division, erf, addition, two multiplications."""
 
     op_kind = OpKind.GELU
-    torch_imports = ('GELU', 'gelu')
+    torch_imports = ("GELU", "gelu")
 
     flops_per_element = 5
     torch_class = "GELU"
@@ -125,7 +125,7 @@ class SiLU(_ElementWise):
     """x·sigmoid(x): a sigmoid and a multiplication."""
 
     op_kind = OpKind.SILU
-    torch_imports = ('SiLU', 'silu')
+    torch_imports = ("SiLU", "silu")
 
     flops_per_element = 4
     torch_class = "SiLU"
@@ -136,7 +136,7 @@ class Hardswish(_ElementWise):
     """x·relu6(x + 3)/6 (MobileNet v3): addition, max, min, multiplication, division."""
 
     op_kind = OpKind.HARDSWISH
-    torch_imports = ('Hardswish', 'hardswish')
+    torch_imports = ("Hardswish", "hardswish")
 
     flops_per_element = 5
     torch_class = "Hardswish"
@@ -147,7 +147,7 @@ class Hardsigmoid(_ElementWise):
     """relu6(x + 3)/6: addition, max, min, division."""
 
     op_kind = OpKind.HARDSIGMOID
-    torch_imports = ('Hardsigmoid', 'hardsigmoid')
+    torch_imports = ("Hardsigmoid", "hardsigmoid")
 
     flops_per_element = 4
     torch_class = "Hardsigmoid"
@@ -158,7 +158,7 @@ class Softmax(_ElementWise):
     """Softmax over the channel (or feature) axis: exp, a running sum, a division."""
 
     op_kind = OpKind.SOFTMAX
-    torch_imports = ('Softmax', 'softmax')
+    torch_imports = ("Softmax", "softmax")
 
     flops_per_element = 3
 
@@ -178,7 +178,7 @@ class Dropout(_ElementWise):
     """Zeroes elements with probability ``p`` in training; identity at inference."""
 
     op_kind = OpKind.DROPOUT
-    torch_imports = ('Dropout', 'Dropout2d', 'dropout', 'AlphaDropout')
+    torch_imports = ("Dropout", "Dropout2d", "dropout", "AlphaDropout")
     flops_per_element = 0
     torch_class = "Dropout"
 
@@ -195,7 +195,7 @@ class StochasticDepth(_ElementWise):
     at inference (torchvision.ops.StochasticDepth, used by EfficientNet and ConvNeXt)."""
 
     op_kind = OpKind.STOCHASTIC_DEPTH
-    torch_imports = ('StochasticDepth', 'stochastic_depth')
+    torch_imports = ("StochasticDepth", "stochastic_depth")
     flops_per_element = 0
 
     p: float = Field(ge=0, lt=1)

@@ -365,7 +365,6 @@ class Layer(BaseModel):
         """How to run this layer in PyTorch (see :class:`TorchOp`)."""
         raise NotImplementedError
 
-
     def explain(self, inputs: Sequence[Shape], output: Shape, fields: Sequence[RF], field: RF,
                 ctx: RuleContext) -> dict[str, str]:
         """The worked arithmetic, numbers substituted, keyed by the explained metrics' values

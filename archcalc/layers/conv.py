@@ -135,7 +135,6 @@ class Conv2d(Layer):
         return convolution_fields(call)
 
 
-
 @register("conv_transpose2d", "deconv")
 class ConvTranspose2d(Layer):
     """Transposed ("fractionally strided") convolution (PyTorch ``nn.ConvTranspose2d``).
@@ -260,7 +259,6 @@ class ConvTranspose2d(Layer):
         return {**convolution_fields(call), "output_padding": compact(call.get("output_padding"))}
 
 
-
 @register("zero_pad2d", "zero_pad", "pad")
 class ZeroPad2d(Layer):
     """Zero padding (PyTorch ``nn.ZeroPad2d``; Keras ``ZeroPadding2D``); ``padding`` as for conv2d."""
@@ -306,4 +304,3 @@ class ZeroPad2d(Layer):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         left, right, top, bottom = call.get("padding")  # PyTorch's order: last axis first
         return {"padding": [[top, bottom], [left, right]]}
-

@@ -86,4 +86,3 @@ class Linear(PointWise, Layer):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"out": call.get("out_features"), "bias": call.get("bias") is not None,
                 "over": "last" if len(call.inputs[0]) > 1 else None}
-

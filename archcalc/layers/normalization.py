@@ -71,7 +71,6 @@ class BatchNorm(PointWise, Layer):
         return {name: call.get(name) for name in ("eps", "momentum", "affine", "track_running_stats")}
 
 
-
 @register("lrn", "local_response_norm")
 class LocalResponseNorm(PointWise, ParameterFree, Layer):
     """Local response normalization across ``size`` neighbouring channels (AlexNet).
@@ -104,7 +103,6 @@ class LocalResponseNorm(PointWise, ParameterFree, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {name: call.get(name) for name in ("size", "alpha", "beta", "k")}
-
 
 
 class _Normalization(PointWise, Layer):
@@ -191,7 +189,6 @@ class LayerNorm(_Normalization):
         return {"over": over, "eps": call.get("eps", 3, 1e-5), "affine": bool(affine)}
 
 
-
 @register("group_norm", "groupnorm", "gn")
 class GroupNorm(_Normalization):
     """Group normalization (Wu & He, 2018): the channels in ``groups`` groups, each normalized over
@@ -216,7 +213,6 @@ class GroupNorm(_Normalization):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"groups": call.get("num_groups"), "eps": call.get("eps"), "affine": call.get("affine")}
-
 
 
 @register("instance_norm", "instancenorm")
@@ -249,4 +245,3 @@ class InstanceNorm(_Normalization):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {name: call.get(name) for name in ("eps", "affine", "momentum", "track_running_stats")}
-

@@ -119,7 +119,6 @@ class MaxPool2d(_WindowPool):
         return {**window_pool_fields(call, 4), "dilation": compact(call.get("dilation", 3, 1))}
 
 
-
 @register("avg_pool2d", "avg_pool", "avgpool")
 class AvgPool2d(_WindowPool):
     """Average pooling (PyTorch ``nn.AvgPool2d``). ``count_include_pad`` changes values, not shapes.
@@ -143,7 +142,6 @@ class AvgPool2d(_WindowPool):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         require(call.get("divisor_override", 5) is None, "avg_pool2d with divisor_override")
         return {**window_pool_fields(call, 3), "count_include_pad": call.get("count_include_pad", 4, True)}
-
 
 
 def adaptive_window_total(length: int, out: int) -> int:
@@ -205,7 +203,6 @@ class _AdaptivePool(ParameterFree, Layer):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         require(not call.get("return_indices", 1, False), "adaptive pooling with return_indices")
         return {"output": compact(call.output[1:])}  # None in output_size keeps the input's size: read the result
-
 
 
 @register("adaptive_avg_pool2d", "adaptive_avg_pool")
@@ -305,4 +302,3 @@ class Mean(GlobalAvgPool):
         require(rank == 4 and dims == [2, 3] and not call.get("keepdim", 1, False),
                 f"mean over dims {dims} of a rank-{rank} tensor: archcalc's mean is over the positions (dims 2 and 3)")
         return {}
-

@@ -138,7 +138,6 @@ class Upsample(ParameterFree, Layer):
         return fields
 
 
-
 def target_size(size: tuple[int, int] | None, inputs: Sequence[Shape], what: str, scaled: bool = False) -> tuple[int, int] | None:
     """The (h, w) a resize or crop produces: its ``size``, or its second input's height and width;
     None where a scale decides. A LayerError when the fields and the inputs do not say one thing."""

@@ -115,7 +115,6 @@ class Flatten(ParameterFree, Layer):
         return {}
 
 
-
 class _Merge(ParameterFree, Layer):
     """A layer reading several tensors position by position: its field is their union."""
 
@@ -178,7 +177,6 @@ class Concat(_Merge):
         return {}
 
 
-
 @register("add")
 class Add(_Merge):
     """Element-wise sum (residual connections); all shapes must be equal. n − 1 additions per element."""
@@ -208,7 +206,6 @@ class Add(_Merge):
         require(not call.args and call.get("alpha", default=1) == 1,
                 f"{call.op} with a constant ({call.args[0] if call.args else call.kwargs}): archcalc's merges combine tensors")
         return {}
-
 
 
 @register("mul", "scale", "multiply")
@@ -255,7 +252,6 @@ class Mul(_Merge):
         return {}
 
 
-
 @register("channel_shuffle", "shuffle")
 class ChannelShuffle(PointWise, ParameterFree, Layer):
     """Interleaves the channels of ``groups`` groups (ShuffleNet): channel g·(C/groups) + k moves to
@@ -289,7 +285,6 @@ class ChannelShuffle(PointWise, ParameterFree, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"groups": call.get("groups", 0)}
-
 
 
 @register("chunk", "split")
@@ -338,7 +333,6 @@ class Chunk(PointWise, ParameterFree, Layer):
         return {"chunks": call.get("chunks", 0), "index": call.kwargs["index"]}
 
 
-
 @register("permute")
 class Permute(PointWise, ParameterFree, Layer):
     """The axes reordered, batch axis left first: ``dims`` [1, 2, 0] makes a C×H×W map H×W×C
@@ -381,7 +375,6 @@ class Permute(PointWise, ParameterFree, Layer):
         return {"dims": [d - 1 for d in dims[1:]]}
 
 
-
 @register("layer_scale")
 class LayerScale(PointWise, Layer):
     """A learnable scale per channel (the first axis), initialised to ``init``: ConvNeXt's
@@ -421,7 +414,6 @@ class LayerScale(PointWise, Layer):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """A learnable C×1×1 tensor multiplied into the input (the importer recognises the pattern)."""
         return {"init": call.kwargs.get("init", 1e-6)}
-
 
 
 @register("reshape", "view")
@@ -481,7 +473,6 @@ class Reshape(ParameterFree, Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"shape": list(call.output)}
-
 
 
 @register("placeholder")

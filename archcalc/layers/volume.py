@@ -199,7 +199,6 @@ class _ConvNd(_Volume):
         return fields
 
 
-
 @register("conv1d")
 class Conv1d(_ConvNd):
     """1-D convolution (PyTorch ``nn.Conv1d``) over a C×L input."""
@@ -264,7 +263,6 @@ class _PoolNd(ParameterFree, _Volume):
                 "padding": compact(call.get("padding", 2, 0)), "ceil_mode": bool(call.get("ceil_mode", default=False))}
 
 
-
 class _MaxPoolNd(_PoolNd):
     """Max pooling: ∏k − 1 comparisons per output (padding is −∞, never the maximum)."""
 
@@ -297,7 +295,6 @@ class _AvgPoolNd(_PoolNd):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {**super().from_torch(call), "count_include_pad": call.get("count_include_pad", default=True)}
-
 
 
 @register("max_pool1d")
@@ -380,7 +377,6 @@ class _AdaptivePoolNd(ParameterFree, _Volume):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         return {"output": compact(call.output[1:])}
-
 
 
 @register("adaptive_avg_pool1d")
