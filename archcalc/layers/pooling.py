@@ -19,11 +19,18 @@ from .window import explain_window, explain_window_rf, resolve_padding, slide, w
 
 
 def window_pool_fields(call: TorchCall, ceil_position: int) -> dict[str, Any]:
-    """A PyTorch 2-D pooling window's arguments (module attributes, or the function's arguments, where
-    ``ceil_mode`` comes at ``ceil_position``: 4 for F.max_pool2d, 3 for F.avg_pool2d)."""
+    """A PyTorch pooling window's arguments, of any rank (module attributes, or the function's
+    arguments, where ``ceil_mode`` comes at ``ceil_position``: 4 for F.max_pool*d, 3 for F.avg_pool*d)."""
     kernel = call.get("kernel_size", 0)
     return {"kernel": compact(kernel), "stride": compact(call.get("stride", 1) or kernel),
             "padding": compact(call.get("padding", 2, 0)), "ceil_mode": bool(call.get("ceil_mode", ceil_position, False))}
+
+
+def adaptive_pool_fields(call: TorchCall) -> dict[str, Any]:
+    """An adaptive pooling's output size, of any rank, read from the result (a None in PyTorch's
+    ``output_size`` keeps the input's size)."""
+    require(not call.get("return_indices", 1, False), "adaptive pooling with return_indices")
+    return {"output": compact(call.output[1:])}
 
 
 class _WindowPool(ParameterFree, Layer):
@@ -201,8 +208,7 @@ class _AdaptivePool(ParameterFree, Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        require(not call.get("return_indices", 1, False), "adaptive pooling with return_indices")
-        return {"output": compact(call.output[1:])}  # None in output_size keeps the input's size: read the result
+        return adaptive_pool_fields(call)
 
 
 @register("adaptive_avg_pool2d", "adaptive_avg_pool")

@@ -23,10 +23,10 @@ from ..conventions import OpKind, Rounding, effective_kernel, window_output
 from ..errors import LayerError
 from ..limits import MAX_DIM
 from ..receptive_field import RF, AxisRF
-from .base import (compact, Cost, Dim, Layer, num, numel, ParamCount, ParameterFree, register, require, RuleContext,
+from .base import (Cost, Dim, Layer, num, numel, ParamCount, ParameterFree, register, require, RuleContext,
                    Shape, torch_module, TorchCall, TorchOp, Worked, worked)
-from .conv import check_groups
-from .pooling import adaptive_window_max, adaptive_window_total
+from .conv import check_groups, convolution_fields
+from .pooling import adaptive_pool_fields, adaptive_window_max, adaptive_window_total, window_pool_fields
 from .window import axis_formula
 
 AXES = {1: ("L",), 3: ("D", "H", "W")}
@@ -192,8 +192,6 @@ class _ConvNd(_Volume):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        from .conv import convolution_fields
-
         fields = convolution_fields(call)
         require(not isinstance(fields["padding"], str), f"padding '{fields['padding']}' on a {cls.rank}-D convolution")
         return fields
@@ -221,6 +219,7 @@ class _PoolNd(ParameterFree, _Volume):
     """Max or average pooling over ``rank`` axes; ``stride`` defaults to the kernel."""
 
     SIZE_FIELDS = {"kernel": 1, "stride": 1, "padding": 0}
+    ceil_position: ClassVar[int]  # where F.max_pool*d (4) or F.avg_pool*d (3) takes ceil_mode
 
     kernel: tuple[int, ...]
     stride: tuple[int, ...] | None = None
@@ -258,15 +257,14 @@ class _PoolNd(ParameterFree, _Volume):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        kernel = call.get("kernel_size", 0)
-        return {"kernel": compact(kernel), "stride": compact(call.get("stride", 1) or kernel),
-                "padding": compact(call.get("padding", 2, 0)), "ceil_mode": bool(call.get("ceil_mode", default=False))}
+        return window_pool_fields(call, cls.ceil_position)
 
 
 class _MaxPoolNd(_PoolNd):
     """Max pooling: ∏k − 1 comparisons per output (padding is −∞, never the maximum)."""
 
     op_kind = OpKind.MAX_POOL
+    ceil_position = 4
 
     def cost(self, inputs: Sequence[Shape], output: Shape) -> Cost:
         return Cost(other=numel(output) * (math.prod(self.kernel) - 1))
@@ -281,6 +279,7 @@ class _AvgPoolNd(_PoolNd):
     """Average pooling: ∏k additions and a division per output (padding counted, PyTorch's default)."""
 
     op_kind = OpKind.AVG_POOL
+    ceil_position = 3
 
     count_include_pad: bool = True
 
@@ -376,7 +375,7 @@ class _AdaptivePoolNd(ParameterFree, _Volume):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        return {"output": compact(call.output[1:])}
+        return adaptive_pool_fields(call)
 
 
 @register("adaptive_avg_pool1d")
