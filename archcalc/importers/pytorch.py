@@ -33,8 +33,6 @@ PASS_THROUGH = frozenset({"contiguous", "clone", "detach", "Identity", "float", 
 LEAF_CLASSES = frozenset({"LayerNorm2d", "StochasticDepth", "Permute"})
 """torchvision modules archcalc has a type for, traced as one operation rather than traced into."""
 
-_METHOD_OPS = {"flatten": "flatten", "view": "view", "reshape": "reshape"}
-
 
 class ImportFailed(ArchcalcError):
     """The model cannot be loaded, traced or expressed."""
@@ -225,11 +223,12 @@ class _Converter:
         return outputs
 
     def _tensor_nodes(self, value) -> list[Any]:
-        """Tensor-valued nodes in an argument (lists, tuples and dicts searched), in order."""
+        """Tensor-valued nodes in an argument (lists, tuples and dicts searched), in order. A parameter
+        read directly (get_attr) is not one: it is a constant operand, which the layer rules refuse."""
         import torch.fx
 
         if isinstance(value, torch.fx.Node):
-            return [value] if self.is_tensor(value) else []
+            return [value] if self.is_tensor(value) and value.op != "get_attr" else []
         if isinstance(value, (list, tuple)):
             return [n for item in value for n in self._tensor_nodes(item)]
         if isinstance(value, dict):
@@ -240,7 +239,7 @@ class _Converter:
         import torch.fx
 
         if isinstance(value, torch.fx.Node):
-            return self.values.get(value)
+            return f"<tensor {value.target}>" if value.op == "get_attr" else self.values.get(value)
         if isinstance(value, (list, tuple)):
             return type(value)(self._concrete(v) for v in value)
         return value
@@ -304,10 +303,8 @@ class _Converter:
                     return cls.__name__
             return type(module).__name__
         if node.op == "call_method":
-            return _METHOD_OPS.get(node.target, node.target)
-        target = node.target
-        name = getattr(target, "__name__", str(target))
-        return name.strip("_") if target in (operator.add, operator.iadd, operator.mul, operator.imul) else name
+            return node.target
+        return getattr(node.target, "__name__", str(node.target))
 
     def _layer_scale(self, node):
         """``parameter * x`` with a C×1×1 parameter (ConvNeXt's layer_scale): the tensor it scales."""
