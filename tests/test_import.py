@@ -255,3 +255,22 @@ def test_torchvision_import_equals_the_handwritten_spec(torchvision_module, name
     assert analysis.rows[-1].output_shape == handwritten.rows[-1].output_shape
     for preset in FLOP_PRESETS:
         assert analysis.flops_under(preset) == handwritten.flops_under(preset), preset
+
+
+class Biased(nn.Module):
+    """A parameter used directly as an operand: no layer type holds a free tensor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.offset = nn.Parameter(torch.zeros(1, 4, 6, 6))
+
+    def forward(self, x):
+        return self.conv(x) + self.offset
+
+
+def test_a_parameter_used_directly_is_a_located_error():
+    from archcalc.importers.pytorch import ImportFailed
+
+    with pytest.raises(ImportFailed, match=r"node 'add' \(call_function add\): add with a constant \(<tensor offset>\)"):
+        imported(Biased(), (3, 8, 8))
