@@ -233,21 +233,21 @@ class _Builder:
             definition.arg_names = self._arg_names(definition)
 
     def _arg_names(self, definition: _Definition) -> list[str]:
-        labels: list[str] = []
+        """Each argument named after what it sets: the field (``out``, ``stride``) where no other
+        argument sets the same field, else with the layer's name (``conv1_out``)."""
+        labels: list[tuple[str, str]] = []  # (entry, field or inner argument) of every value position
         for entry in definition.body:
             if entry.op is not None:
-                labels += [f"{entry.name}_{key}" for key in sorted(self.network.ops[entry.op].fields)]
+                labels += [(entry.name, key) for key in sorted(self.network.ops[entry.op].fields)]
             else:
                 inner = self.definition_of[id(entry.scope)]
-                labels += [f"{entry.name}_{i}" for i in range(len(self.values[id(entry.scope)]))]
-                for i, arg in zip(inner.positions, inner.arg_names):
-                    labels[len(labels) - len(self.values[id(entry.scope)]) + i] = f"{entry.name}_{arg}"
+                inner_names = dict(zip(inner.positions, inner.arg_names))
+                labels += [(entry.name, inner_names.get(i, str(i))) for i in range(len(self.values[id(entry.scope)]))]
         names, used = [], set()
-        fields = [label.rsplit("_", 1)[-1] for label in labels]
         for position in definition.positions:
-            short = fields[position]  # 'out', 'stride': where no other argument is the same field
-            unique = sum(1 for p in definition.positions if fields[p] == short) == 1
-            name = re.sub(r"[^A-Za-z0-9_]", "_", short if unique else labels[position]).strip("_") or "arg"
+            entry, what = labels[position]
+            unique = sum(1 for p in definition.positions if labels[p][1] == what) == 1
+            name = re.sub(r"[^A-Za-z0-9_]", "_", what if unique else f"{entry}_{what}").strip("_") or "arg"
             name = name if name[0].isalpha() else f"a_{name}"
             base, number = name, 2
             while name in used:
