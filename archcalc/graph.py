@@ -107,6 +107,23 @@ def _join(scope: str, name: str) -> str:
     return f"{scope}{_SCOPE_SEP}{name}" if scope else name
 
 
+_VALIDATED: dict[Any, Layer] = {}
+"""Layers already validated, by type and field values: a layer is frozen and its fields are its
+whole identity, so a network of a thousand identical convolutions (or a sweep of a thousand
+variants of one network) validates each configuration once."""
+_VALIDATED_MAX = 4096
+
+
+def _typed(value: Any) -> Any:
+    """``value`` as a hashable key that keeps types apart: strict validation refuses ``true`` where it
+    takes ``1``, and ``True == 1`` in Python, so each value is keyed with its type."""
+    if isinstance(value, dict):
+        return tuple((key, _typed(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_typed(item) for item in value))
+    return (type(value), value)
+
+
 @dataclass
 class _Expander:
     spec: Spec
@@ -362,11 +379,19 @@ class _Expander:
         cls = lookup(tag)
         assert cls is not None
         values = {key: self.substituted(value, env, body.line_of(key), full) for key, value in fields.items()}
+        key = (cls, _typed(values))
+        layer = _VALIDATED.get(key)
+        if layer is not None:
+            return layer
         try:
-            return cls.model_validate(values)
+            layer = cls.model_validate(values)
         except ValidationError as err:
             raise collected([self.error(f"{cls.type_name}: {message}", body.line_of(loc[0]) if loc else body.line, full, hint)
                              for message, loc, hint in describe_validation_errors(err, [*cls.model_fields, *_GRAPH_KEYS[:-1]])]) from None
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = layer
+        return layer
 
     def module_instance(self, tag, module: ModuleDef, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
         if tag in self.active_modules:

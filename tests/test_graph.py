@@ -146,3 +146,18 @@ def test_docs_list_every_layer_type():
     text = (Path(__file__).parent.parent / "docs" / "spec.md").read_text()
     missing = [tag for tag in layer_types() if f"`{tag}`" not in text]
     assert missing == []
+
+
+def test_validated_layers_are_reused_only_for_values_of_the_same_type():
+    """Each layer configuration is validated once (a cache keyed by field values), with every value
+    keyed by its type too: `true` is refused right after a `1` validated the same field, though
+    True == 1 in Python; and the cached layer is the same frozen object."""
+    from archcalc.errors import ArchcalcError
+
+    ok = "name: t\ninput: [3, 8, 8]\nlayers:\n  - conv2d: {name: a, out: 1, kernel: 1}\n  - conv2d: {name: b, out: 1, kernel: 1}\n"
+    analysis = from_text(ok)
+    graph = build_graph(load_spec_text(ok, "t.yaml"))
+    assert graph.node("a").layer is graph.node("b").layer
+    assert analysis.row("b").params.trainable == 2  # 1·1·1·1 weight + 1 bias
+    with pytest.raises(ArchcalcError, match="expected an integer"):
+        from_text(ok + "  - conv2d: {out: true, kernel: 1}\n")
