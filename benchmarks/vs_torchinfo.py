@@ -50,7 +50,13 @@ def main() -> None:
     args = parser.parse_args()
     ours = [sys.executable, "-m", "archcalc", "summary", f"torchvision/{args.spec}"]
     theirs = [args.peer_python, "-c", TORCHINFO.format(model=args.spec)]
-    subprocess.run(ours, check=True, capture_output=True)  # warm the file cache, compile bytecode
+    # Bytecode as an installed package has it: pip compiles a wheel's modules at install, but an
+    # editable install (or PYTHONDONTWRITEBYTECODE) would recompile archcalc's source in every run.
+    import archcalc
+    import compileall
+
+    compileall.compile_dir(os.path.dirname(archcalc.__file__), quiet=1)
+    subprocess.run(ours, check=True, capture_output=True)  # warm the file cache
     subprocess.run(theirs, check=True, capture_output=True)
     a, b = [], []
     for _ in range(args.runs):  # paired: each round runs both, so drift hits both alike

@@ -8,8 +8,6 @@ Each class lowers to the ``torch.nn`` module named by ``torch_class``, its field
 that module's arguments.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 

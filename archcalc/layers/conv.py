@@ -1,7 +1,5 @@
 """Convolution layers."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any
 

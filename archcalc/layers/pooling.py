@@ -1,7 +1,5 @@
 """Pooling layers: windowed max/average, adaptive and global average."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from fractions import Fraction

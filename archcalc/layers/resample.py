@@ -20,8 +20,6 @@ Full count: nearest copies (0 ops); bilinear interpolates 4 values with 3 linear
 each a subtraction, a multiplication and an addition: 9 ops per output element.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, Literal
@@ -51,7 +49,7 @@ class Upsample(ParameterFree, Layer):
     align_corners: bool = False
 
     @model_validator(mode="after")
-    def _one_target(self) -> Upsample:
+    def _one_target(self) -> "Upsample":
         if self.scale is not None and self.size is not None:
             raise ValueError("give either 'scale' (e.g. 2) or 'size' ([h, w]), not both")
         if self.align_corners and self.mode == "nearest":

@@ -1,7 +1,5 @@
 """Layers that route tensors: the network input, flatten, concat, add, multiply."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 from typing import Annotated, Any

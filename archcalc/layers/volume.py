@@ -10,8 +10,6 @@ and W (the temporal or depth axis D is not tracked: its extent is the layer's ow
 report says so); a 1-D layer's field along L is reported on the W axis, H staying one pixel.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from fractions import Fraction
