@@ -176,6 +176,11 @@ def test_without_diagram_and_with_a_depth(tmp_path):
     assert page.svg_nodes["n0_net"] == [] and "No diagram" in out.read_text(encoding="utf-8")
     page, _ = report(tmp_path, "resnet50", extra=("--depth", "1"))
     assert any(node[3] == "L" for node in page.svg_nodes["n0_net"])  # every layer drawn
+    page, _ = report(tmp_path, "resnet50", extra=("--only", "conv3_1/"))
+    summary = summary_json("resnet50")
+    drawn = {row.values[1] for row in page.rows["n0_net"] if row.attrs.get("data-node", "")[3:4] == "L"}
+    assert drawn == {layer["name"] for layer in summary["layers"] if layer["name"].startswith("conv3_1/")}
+    assert len(page.layer_names("n0_net")) == len(summary["layers"])  # the table keeps every layer
 
 
 def test_a_bad_spec_writes_nothing(tmp_path):

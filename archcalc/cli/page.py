@@ -20,10 +20,12 @@ from .options import analysis_options, analyze_spec, check_writable, layout_opti
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Draw modules nested deeper than N as one node in the diagram (as in render). "
               "Default: every layer, or for a large network the deepest N that keeps it legible.")
+@click.option("--only", metavar="PREFIX", help="Draw only the layers whose name starts with PREFIX (as in render); "
+              "the table keeps every layer.")
 @layout_option
 @analysis_options
-def report(specs: tuple[str, ...], output: Path | None, open_page: bool, diagram: bool, depth: int | None, layout: str,
-           input_shape, sets, conventions) -> None:
+def report(specs: tuple[str, ...], output: Path | None, open_page: bool, diagram: bool, depth: int | None,
+           only: str | None, layout: str, input_shape, sets, conventions) -> None:
     """One HTML page for SPECS: totals, conventions, the diagram, a sortable and filterable table, charts
     and warnings; several SPECS side by side. Self-contained: it works offline and fetches nothing."""
     from ..conventions import Layout
@@ -33,7 +35,7 @@ def report(specs: tuple[str, ...], output: Path | None, open_page: bool, diagram
     analyses = [analyze_spec(spec, input_shape, sets, conventions) for spec in specs]
     for analysis in analyses:
         print_warnings(analysis.warnings)
-    page = render_report(analyses, specs, ReportOptions(Layout(layout), diagram, warn=_note, depth=depth))
+    page = render_report(analyses, specs, ReportOptions(Layout(layout), diagram, warn=_note, depth=depth, only=only))
     if output is None and open_page:
         output = _temporary_page()
     write_output(page, output)

@@ -166,8 +166,11 @@ def node_ids(analysis: Analysis, prefix: str) -> dict[str, str]:
 
 
 def node_owners(analysis: Analysis, options: DiagramOptions) -> dict[str, str]:
-    """For every layer, the node that shows it: itself, its collapsed module, or ELIDED."""
-    return _display(analysis, options)[1]
+    """For every layer the diagram shows, the node that shows it: itself, its collapsed module, or
+    ELIDED (layers that ``--only`` leaves out have none)."""
+    rows, owner = _display(analysis, options)
+    drawn = {row.name for row in rows} | {ELIDED}
+    return {name: node for name, node in owner.items() if node in drawn}
 
 
 def _display(analysis: Analysis, options: DiagramOptions) -> tuple[list[DisplayRow], dict[str, str]]:

@@ -21,12 +21,12 @@ _ATTRIBUTE = re.compile(r'([^\s=/>]+)\s*=\s*"[^"]*"')
 _ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "object", "embed"}
 
 
-def inline_diagram(analysis: Analysis, prefix: str, layout: Layout,
-                   depth: int | None = None) -> tuple[str, str, dict[str, str], dict[str, str]]:
+def inline_diagram(analysis: Analysis, prefix: str, layout: Layout, depth: int | None = None,
+                   only: str | None = None) -> tuple[str, str, dict[str, str], dict[str, str]]:
     """(SVG markup, the note of :func:`.dot.legible` or '', the node that shows each layer, the SVG
     id of each node). Raises ArchcalcError where no renderer works or the network is over the
     diagram limits."""
-    options, note = legible(analysis, DiagramOptions(depth=depth, layout=layout, node_ids=prefix))
+    options, note = legible(analysis, DiagramOptions(depth=depth, layout=layout, only=only, node_ids=prefix))
     svg = render(build_dot(analysis, options), "svg").decode("utf-8")
     return clean_svg(svg), note or "", node_owners(analysis, options), node_ids(analysis, prefix)
 

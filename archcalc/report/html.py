@@ -43,6 +43,7 @@ class ReportOptions:
     diagram: bool = True  # inline the SVG diagram (Graphviz lays it out)
     warn: Callable[[str], None] | None = None  # told when the diagram is left out, or collapsed to stay legible
     depth: int | None = None  # the diagram's --depth (None: every layer, or collapsed to stay legible)
+    only: str | None = None  # the diagram's --only: the layers whose names start with it
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def _diagram(analysis: Analysis, prefix: str, options: ReportOptions) -> tuple[s
     if not options.diagram:
         return "", "left out (--no-diagram)", {}, {}
     try:
-        svg, note, owners, ids = inline_diagram(analysis, prefix, options.layout, options.depth)
+        svg, note, owners, ids = inline_diagram(analysis, prefix, options.layout, options.depth, options.only)
     except ArchcalcError as err:
         svg, note, owners, ids = "", f"left out: {err.message}", {}, {}
     if note and options.warn is not None:
