@@ -220,3 +220,31 @@ def test_notebook_escapes_names(tmp_path):
     html = analyze(build_graph(load_spec_text(HOSTILE, "hostile.yaml")))._repr_html_()
     assert "<script" not in html and "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+EMPTY_MODULE = """
+name: a module left without layers
+input: [3, 8, 8]
+modules:
+  maybe:
+    args: [use]
+    layers:
+      - conv2d: {name: c, out: 4, kernel: 3, if: $use}
+layers:
+  - maybe: {name: first, args: [false]}
+  - maybe: {name: second, args: [true]}
+  - relu
+"""
+
+
+def test_script_data_lines_up_with_row_indices(tmp_path):
+    """The script finds a module's numbers at its row's data-index, its place among the analysis's
+    modules: a module whose every layer is left out (if: false) keeps its place."""
+    spec = tmp_path / "empty.yaml"
+    spec.write_text(EMPTY_MODULE, encoding="utf-8")
+    page, _ = report(tmp_path, str(spec))
+    (net,) = page.data()
+    assert [module["name"] for module in net["modules"]] == ["first", "second"]
+    (row,) = [row for row in page.rows["n0_net"] if row.kind == "module"]
+    assert row.values[1] == "second" and row.index == 1
+    assert net["modules"][row.index]["params"] == int(row.values[5]) == 4 * 3 * 3 * 3 + 4

@@ -30,7 +30,7 @@ from ..analysis import Analysis, LayerRow
 from ..conventions import FLOP_PRESETS, Layout
 from ..layers.base import numel
 from ..metrics import format_bytes
-from .rows import DisplayRow, counted_rows, module_rows
+from .rows import DisplayRow, counted_rows, module_members, module_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -145,10 +145,7 @@ def _module_row(row: DisplayRow, module_at: dict[str, int], level: int, scope: t
 
 def _flops_by_preset(analysis: Analysis) -> dict[str, dict[str, Any]]:
     """Per layer, per module and total FLOPs under every preset, for the convention switch."""
-    members: dict[str, list[LayerRow]] = {path: [] for path in analysis.modules}
-    for row in analysis.rows:
-        for path in row.scope:
-            members[path].append(row)
+    members = module_members(analysis)
     presets = {}
     for name, preset in FLOP_PRESETS.items():
         formula = preset.formula
@@ -164,8 +161,11 @@ def _flops_by_preset(analysis: Analysis) -> dict[str, dict[str, Any]]:
 
 
 def _script_data(analysis: Analysis, prefix: str, rows: list[TableRow]) -> dict[str, Any]:
+    """The numbers the page's script reads, indexed as the rows' ``data-index`` (layers by their
+    place in the analysis, modules by theirs in ``analysis.modules``)."""
     layers = [row for row in rows if row.kind == "layer"]
-    modules = [row for row in rows if row.kind == "module"]
+    by_index = {row.index: row for row in rows if row.kind == "module"}
+    modules = [by_index.get(index) for index in range(len(analysis.modules))]
     return {
         "prefix": prefix,
         "name": analysis.name,
@@ -176,7 +176,9 @@ def _script_data(analysis: Analysis, prefix: str, rows: list[TableRow]) -> dict[
                     "rf": row.rf_size, "resolution": _resolution(analysis.rows[row.index]), "node": row.node,
                     "scope": list(row.scope), "training_only": row.training_only} for row in layers],
         "modules": [{"name": row.name, "params": row.params, "macs": row.macs, "level": row.level,
-                     "node": row.node, "scope": list(row.scope)} for row in modules],
+                     "node": row.node, "scope": list(row.scope)} if row is not None else
+                    {"name": path, "params": 0, "macs": 0, "level": path.count("/"), "node": "", "scope": []}
+                    for path, row in zip(analysis.modules, modules)],  # a module left without layers has no row
     }
 
 

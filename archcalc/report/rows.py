@@ -57,13 +57,18 @@ def _aggregate(analysis: Analysis, path: str, rows: list[LayerRow], kind: str) -
     )
 
 
-def module_rows(analysis: Analysis) -> dict[str, DisplayRow]:
-    """One collapsed row per module instance, whatever the depth (as ``--depth`` shows it)."""
+def module_members(analysis: Analysis) -> dict[str, list[LayerRow]]:
+    """The layers of every module instance (nested ones included), in the analysis's module order."""
     members: dict[str, list[LayerRow]] = {path: [] for path in analysis.modules}
     for row in analysis.rows:
         for path in row.scope:
             members[path].append(row)
-    return {path: _aggregate(analysis, path, rows, "module") for path, rows in members.items() if rows}
+    return members
+
+
+def module_rows(analysis: Analysis) -> dict[str, DisplayRow]:
+    """One collapsed row per module instance, whatever the depth (as ``--depth`` shows it)."""
+    return {path: _aggregate(analysis, path, rows, "module") for path, rows in module_members(analysis).items() if rows}
 
 
 def _outside_inputs(rows: list[LayerRow]) -> tuple[str, ...]:
