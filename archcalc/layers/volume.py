@@ -199,7 +199,7 @@ class _ConvNd(_Volume):
 class Conv1d(_ConvNd):
     """1-D convolution (PyTorch ``nn.Conv1d``) over a C×L input."""
 
-    torch_imports = ('Conv1d',)
+    torch_imports = ("Conv1d",)
 
     rank = 1
 
@@ -208,7 +208,7 @@ class Conv1d(_ConvNd):
 class Conv3d(_ConvNd):
     """3-D convolution (PyTorch ``nn.Conv3d``) over a C×D×H×W input (video: D frames)."""
 
-    torch_imports = ('Conv3d',)
+    torch_imports = ("Conv3d",)
 
     rank = 3
 
@@ -298,7 +298,7 @@ class _AvgPoolNd(_PoolNd):
 class MaxPool1d(_MaxPoolNd):
     """1-D max pooling (``nn.MaxPool1d``)."""
 
-    torch_imports = ('MaxPool1d', 'max_pool1d')
+    torch_imports = ("MaxPool1d", "max_pool1d")
 
     rank = 1
 
@@ -307,7 +307,7 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool3d(_MaxPoolNd):
     """3-D max pooling (``nn.MaxPool3d``)."""
 
-    torch_imports = ('MaxPool3d', 'max_pool3d')
+    torch_imports = ("MaxPool3d", "max_pool3d")
 
     rank = 3
 
@@ -316,7 +316,7 @@ class MaxPool3d(_MaxPoolNd):
 class AvgPool1d(_AvgPoolNd):
     """1-D average pooling (``nn.AvgPool1d``)."""
 
-    torch_imports = ('AvgPool1d', 'avg_pool1d')
+    torch_imports = ("AvgPool1d", "avg_pool1d")
 
     rank = 1
 
@@ -325,7 +325,7 @@ class AvgPool1d(_AvgPoolNd):
 class AvgPool3d(_AvgPoolNd):
     """3-D average pooling (``nn.AvgPool3d``)."""
 
-    torch_imports = ('AvgPool3d', 'avg_pool3d')
+    torch_imports = ("AvgPool3d", "avg_pool3d")
 
     rank = 3
 
@@ -381,7 +381,7 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
     """1-D adaptive average pooling: the elements of every window added, one division per output."""
 
     op_kind = OpKind.ADAPTIVE_AVG_POOL_ND
-    torch_imports = ('AdaptiveAvgPool1d', 'adaptive_avg_pool1d')
+    torch_imports = ("AdaptiveAvgPool1d", "adaptive_avg_pool1d")
     rank = 1
 
 
@@ -390,7 +390,7 @@ class AdaptiveAvgPool3d(_AdaptivePoolNd):
     """3-D adaptive average pooling (r3d_18's AdaptiveAvgPool3d((1, 1, 1)))."""
 
     op_kind = OpKind.ADAPTIVE_AVG_POOL_ND
-    torch_imports = ('AdaptiveAvgPool3d', 'adaptive_avg_pool3d')
+    torch_imports = ("AdaptiveAvgPool3d", "adaptive_avg_pool3d")
     rank = 3
 
 
@@ -399,7 +399,7 @@ class AdaptiveMaxPool1d(_AdaptivePoolNd):
     """1-D adaptive max pooling."""
 
     op_kind = OpKind.ADAPTIVE_MAX_POOL
-    torch_imports = ('AdaptiveMaxPool1d',)
+    torch_imports = ("AdaptiveMaxPool1d",)
     rank = 1
 
 
@@ -408,5 +408,5 @@ class AdaptiveMaxPool3d(_AdaptivePoolNd):
     """3-D adaptive max pooling."""
 
     op_kind = OpKind.ADAPTIVE_MAX_POOL
-    torch_imports = ('AdaptiveMaxPool3d',)
+    torch_imports = ("AdaptiveMaxPool3d",)
     rank = 3
