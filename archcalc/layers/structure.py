@@ -180,7 +180,7 @@ class Add(_Merge):
     """Element-wise sum (residual connections); all shapes must be equal. n − 1 additions per element."""
 
     op_kind = OpKind.ADD
-    torch_imports = ('add', 'iadd')
+    torch_imports = ("add", "iadd")
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="add")
@@ -212,7 +212,7 @@ class Mul(_Merge):
     squeeze-and-excitation blocks. One multiplication per output element per extra input."""
 
     op_kind = OpKind.MUL
-    torch_imports = ('mul', 'imul')
+    torch_imports = ("mul", "imul")
 
     def torch_op(self, inputs: Sequence[Shape], output: Shape) -> TorchOp:
         return TorchOp(merge="mul")
