@@ -76,7 +76,7 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     (params, MACs, FLOPs, memory, final receptive field, output shape), streamed as they finish. A point
     whose shapes do not fit is a row with the error."""
     from ..sweeps.evaluate import SpecSource
-    from ..sweeps.output import EXTENSIONS, columns, pareto_front, write_rows
+    from ..sweeps.output import EXTENSIONS, check_writers, columns, pareto_front, write_rows
     from ..sweeps.run import SweepOptions, run_sweep, stderr_progress
     from ..sweeps.space import read_grid_file, space_of
 
@@ -86,7 +86,7 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
     fmt = fmt or (EXTENSIONS.get(output.suffix.lower(), "text") if output is not None else "text")
     for path in (output, plot):
         check_writable(path)
-    _check_writers(fmt, output, plot)  # before any point is costed
+    check_writers(fmt, output, plot)  # before any point is costed
     space = space_of([*((name, [value]) for name, value in sets.items()), *grids], inputs)  # --set: one value
     source = SpecSource.of(spec)
     _check_arguments(source, space.names, spec)
@@ -113,21 +113,6 @@ def sweep(spec: str, grids, grid_file: Path | None, inputs, sets, sample: int | 
         write_output(draw(marked, *plot_axes, plot.suffix.lstrip(".").lower() or "svg",
                           f"{spec}: {len(drawn):,} points"), plot)
         click.echo(f"wrote {plot}", err=True)
-
-
-def _check_writers(fmt: str, output: Path | None, plot: Path | None) -> None:
-    """The output the sweep needs exists before it starts: Parquet to a file with pyarrow, a plot
-    with matplotlib."""
-    import importlib.util
-
-    from ..errors import ArchcalcError
-
-    if fmt == "parquet" and (output is None or str(output) == "-"):
-        raise ArchcalcError("Parquet is written to a file", hint="give -o points.parquet")
-    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise ArchcalcError("Parquet output needs pyarrow", hint="pip install 'archcalc[parquet]', or write .csv or .jsonl")
-    if plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise ArchcalcError("--plot needs matplotlib", hint="pip install 'archcalc[plot]'")
 
 
 def _collecting(rows, axes: tuple[str, str], drawn: list):

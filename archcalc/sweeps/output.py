@@ -40,8 +40,7 @@ def _target(output: Path | None, binary: bool) -> Iterator[IO[Any]]:
     import sys
 
     if output is None or str(output) == "-":
-        if binary:
-            raise ArchcalcError("Parquet is written to a file", hint="give -o points.parquet")
+        assert not binary, "check_writers refuses Parquet to standard output"
         yield sys.stdout
         sys.stdout.flush()
         return
@@ -54,6 +53,19 @@ def _target(output: Path | None, binary: bool) -> Iterator[IO[Any]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writers(fmt: str, output: Path | None, plot: Path | None) -> None:
+    """What a sweep will write can be written, before any point is costed: Parquet to a file and
+    with pyarrow installed, a plot with matplotlib."""
+    import importlib.util
+
+    if fmt == "parquet" and (output is None or str(output) == "-"):
+        raise ArchcalcError("Parquet is written to a file", hint="give -o points.parquet")
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ArchcalcError("Parquet output needs pyarrow", hint="pip install 'archcalc[parquet]', or write .csv or .jsonl")
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ArchcalcError("--plot needs matplotlib", hint="pip install 'archcalc[plot]'")
 
 
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, output: Path | None, header: list[str]) -> int:
@@ -94,11 +106,9 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def _parquet(rows: Iterable[dict[str, Any]], output: Path | None, header: list[str]) -> int:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ArchcalcError("Parquet output needs pyarrow", hint="pip install 'archcalc[parquet]', or write .csv or .jsonl") from None
+    import pyarrow as pa  # check_writers made sure it is installed
+    import pyarrow.parquet as pq
+
     count = 0
     with _target(output, binary=True) as handle:
         writer = None
@@ -167,10 +177,8 @@ def pareto_front(rows: Sequence[dict[str, Any]], metrics: Sequence[str]) -> set[
 def plot(points: Sequence[tuple[float, float, bool]], x: str, y: str, fmt: str, title: str) -> bytes:
     """The sweep's points, y against x (log scales for counts), the Pareto points marked, as an
     image in ``fmt`` (svg, png, pdf)."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ArchcalcError("--plot needs matplotlib", hint="pip install 'archcalc[plot]'") from None
+    import matplotlib  # check_writers made sure it is installed
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
