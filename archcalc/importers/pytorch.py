@@ -427,14 +427,18 @@ def import_torch(source: str, input_shape: tuple[int, ...], args: dict[str, Any]
 
 
 def _unused_parameters(model, converter: _Converter) -> list[str]:
-    """Modules whose parameters the traced forward never uses (training-only branches in eval mode)."""
+    """Modules whose parameters the traced forward never uses (training-only branches in eval mode),
+    each named by its outermost module that the forward does not enter at all."""
+    touched = {".".join(parts[:depth]) for parts in (used.split(".") for used in converter.used)
+               for depth in range(1, len(parts) + 1)}  # every module on the path to a used one
     unused: dict[str, int] = {}
     for name, parameter in model.named_parameters():
         owner = name.rsplit(".", 1)[0]
-        if name not in converter.used and owner not in converter.used:
-            top = next((".".join(owner.split(".")[:depth]) for depth in range(1, owner.count(".") + 2)
-                        if not any(u.startswith(".".join(owner.split(".")[:depth]) + ".") or u == ".".join(owner.split(".")[:depth])
-                                   for u in converter.used)), owner)
-            unused[top] = unused.get(top, 0) + parameter.numel()
+        if name in converter.used or owner in converter.used:
+            continue
+        parts = owner.split(".")
+        top = next((prefix for prefix in (".".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+                    if prefix not in touched), owner)
+        unused[top] = unused.get(top, 0) + parameter.numel()
     return [f"Not in the traced (eval-mode) forward, so not in this spec: {name} ({count:,} parameters)."
             for name, count in unused.items()]
