@@ -8,8 +8,6 @@ method here and implementing it in every layer module; the registry test then fa
 for any type that lacks it, instead of the type silently counting zero.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, NamedTuple, TypeVar
@@ -400,22 +398,22 @@ class Worked(NamedTuple):
     value: int
     text: str
 
-    def __mul__(self, other: Worked) -> Worked:
+    def __mul__(self, other: "Worked") -> "Worked":
         """Factors of one product: ``3·11·11``."""
         return Worked(self.value * other.value, f"{self.text}·{other.text}")
 
-    def times(self, other: Worked) -> Worked:
+    def times(self, other: "Worked") -> "Worked":
         """A count of things times a size: ``96 filters × (3·11·11 + 1 bias)``."""
         return Worked(self.value * other.value, f"{self.text} × {other.text}")
 
-    def __add__(self, other: Worked) -> Worked:
+    def __add__(self, other: "Worked") -> "Worked":
         return Worked(self.value + other.value, f"{self.text} + {other.text}")
 
-    def per(self, divisor: int) -> Worked:
+    def per(self, divisor: int) -> "Worked":
         """Divided exactly (channels per group): ``64/2``."""
         return Worked(self.value // divisor, f"{self.text}/{divisor}") if divisor != 1 else self
 
-    def paren(self) -> Worked:
+    def paren(self) -> "Worked":
         return Worked(self.value, f"({self.text})")
 
     def result(self) -> str:
