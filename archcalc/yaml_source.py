@@ -46,22 +46,53 @@ class LineList(list):
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader whose containers carry line numbers."""
 
+    plain_tree = False
+    """Set once the composed document is known to be a tree (no alias): containers may then be
+    built without PyYAML's bookkeeping (see :func:`_construct`)."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag PyYAML's resolver gives a node whose tag is not written. A plain scalar's tag
+        depends only on its text (the safe resolver has no path resolvers), and a spec repeats
+        the same few (``conv2d``, ``3``, ``relu``), on which PyYAML would try its regular
+        expressions anew: a quarter of composing a 10,000-layer spec. Short ones are cached."""
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= 64 and len(_PLAIN_TAGS) < 4096:  # bounded: a few hundred KB whatever the input
+                _PLAIN_TAGS[value] = tag
+        return tag
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 def _construct(loader: Any, node: yaml.Node) -> Any:
-    """``loader.construct_object(node, deep=True)``, with the two commonest scalars built at once:
-    text, and a plain decimal integer (no sign, underscore, base prefix or YAML 1.1 leading-zero
-    octal, which keep PyYAML's own constructor). A spec is mostly such scalars, and PyYAML's
-    general path costs a third of loading a 10,000-layer spec."""
-    if type(node) is yaml.ScalarNode:
-        tag, value = node.tag, node.value
+    """``loader.construct_object(node, deep=True)``, with the commonest nodes built at once:
+    text, a plain decimal integer (no sign, underscore, base prefix or YAML 1.1 leading-zero
+    octal, which keep PyYAML's own constructor), and, in a document without aliases
+    (``loader.plain_tree``), plain mappings and lists. A spec is mostly such nodes, and PyYAML's
+    general path, which remembers every node it built so that an alias yields the same object,
+    costs a third of loading a 10,000-layer spec."""
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        value = node.value
         if tag == _STR:
             return value
         if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
             return int(value)
+    elif loader.plain_tree:
+        if kind is yaml.MappingNode and tag == _MAP:
+            return _construct_mapping(loader, node)
+        if kind is yaml.SequenceNode and tag == _SEQ:
+            return _construct_sequence(loader, node)
     return loader.construct_object(node, deep=True)
 
 
@@ -95,8 +126,8 @@ def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor(_MAP, _construct_mapping)
+_Loader.add_constructor(_SEQ, _construct_sequence)
 
 
 class _TooMuch(Exception):
@@ -116,17 +147,60 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+_NUMBER_TAGS = frozenset((_INT, "tag:yaml.org,2002:float"))
+
+
+def _scalar_fits(node: yaml.ScalarNode, max_int_digits: int) -> bool:
+    """False where :func:`_check_scalar` would refuse a number."""
+    try:
+        _check_scalar(node, max_int_digits)
+    except _TooMuch:
+        return False
+    return True
+
+
 def _check_scalar(node: yaml.Node, max_int_digits: int) -> None:
     """Integer literals: no wider than the limit (Python refuses to convert over 4,300
     digits), and no YAML 1.1 base-60 numbers (``3:3`` would silently be 183)."""
-    if node.tag == "tag:yaml.org,2002:int":
+    if node.tag == _INT:
         digits = sum(ch.isdigit() for ch in node.value)
         if digits > max_int_digits:
             raise _TooMuch(f"an integer of {digits:,} digits is over the limit of {max_int_digits} digits", node,
                            "no size archcalc accepts needs more (see 'archcalc docs limits')")
-    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
+    if node.tag in _NUMBER_TAGS and ":" in node.value:
         raise _TooMuch(f"'{node.value}' is a base-60 number in YAML 1.1", node,
                        "quote it if it is text; write [h, w] for a pair")
+
+
+def _plain_tree_fits(root: yaml.Node, max_values: int, max_depth: int, max_int_digits: int) -> bool:
+    """True when the document is a plain tree (no container reached twice, so no alias to
+    expand) within every limit of :func:`check_nodes`: nearly every spec, checked in one
+    breadth-first sweep with no per-node bookkeeping. False (at the first container reached
+    again, or anything over a limit) leaves measuring the aliases and wording the problem to
+    check_nodes' full walk."""
+    containers: set[int] = set()
+    level, depth, count = [root], 1, 0
+    while level:
+        count += len(level)
+        if depth > max_depth or count > max_values:
+            return False
+        below: list[yaml.Node] = []
+        for node in level:
+            kind = type(node)
+            if kind is yaml.ScalarNode:
+                if node.tag in _NUMBER_TAGS and not _scalar_fits(node, max_int_digits):
+                    return False
+                continue
+            if id(node) in containers:
+                return False
+            containers.add(id(node))
+            if kind is yaml.MappingNode:
+                for pair in node.value:
+                    below += pair
+            else:
+                below += node.value
+        level, depth = below, depth + 1
+    return True
 
 
 def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits: int = MAX_INT_DIGITS) -> None:
@@ -180,7 +254,9 @@ def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = M
         node = instance.get_single_node()
         if node is None:
             return None
-        check_nodes(node, max_values, max_depth)
+        instance.plain_tree = _plain_tree_fits(node, max_values, max_depth, MAX_INT_DIGITS)
+        if not instance.plain_tree:
+            check_nodes(node, max_values, max_depth)
         return instance.construct_document(node)
     except _TooMuch as err:
         raise SpecError(str(err), source=Source(file, err.line), hint=err.hint) from None

@@ -364,6 +364,45 @@ def test_fast_scalar_construction_equals_pyyaml():
     assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
 
 
+def test_fast_container_construction_equals_pyyaml():
+    """Plain mappings and lists are built by yaml_source without PyYAML's per-node bookkeeping;
+    aliases (built once per use), merge keys and the other collection tags load as PyYAML loads them."""
+    import yaml
+
+    from archcalc.yaml_source import load_yaml_text
+
+    text = ("base: &b {x: 1, y: [1, 2, &s s]}\nuse: *b\nmerged: {<<: *b, w: 2}\nmany: {<<: [*b, {z: 3}]}\n"
+            "again: [*s, *b, [*b]]\nset: !!set {a, b}\nomap: !!omap [{a: 1}, {b: 2}]\npairs: !!pairs [{a: 1}]\n"
+            "tagged: !!map {k: !!seq [1]}\nempty: [{}, [], '']\nnested:\n  - - - deep\n")
+    assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+_TREES = st.recursive(st.one_of(st.integers(-99, 10**25), st.text("ab:", max_size=3), st.just("1:2")),
+                      lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                              st.dictionaries(st.text("abc", max_size=2), inner, max_size=4)),
+                      max_leaves=30)
+
+
+@given(tree=_TREES, share=st.booleans(), max_values=st.integers(1, 60), max_depth=st.integers(1, 8))
+def test_the_plain_tree_check_agrees_with_the_full_walk(tree, share, max_values, max_depth):
+    """parse_yaml checks an alias-free document in one sweep (_plain_tree_fits) and leaves every other
+    to check_nodes: the sweep passes a document exactly when it is a plain tree that check_nodes passes.
+    ``share`` puts one container in twice, which PyYAML writes as an anchor and an alias."""
+    import yaml
+
+    from archcalc.yaml_source import _Loader, _plain_tree_fits, _TooMuch, check_nodes
+
+    aliased = share and isinstance(tree, (list, dict))
+    document = [tree, tree] if aliased else tree
+    node = _Loader(yaml.safe_dump(document)).get_single_node()
+    try:
+        check_nodes(node, max_values, max_depth, 20)
+        passes = True
+    except _TooMuch:
+        passes = False
+    assert _plain_tree_fits(node, max_values, max_depth, 20) == (passes and not aliased)
+
+
 def test_name_check_fast_path_agrees_with_the_character_scan():
     """Printable ASCII names skip the per-character scan: none of them has a control or bidi
     character, and every ASCII control character is still refused."""
