@@ -189,35 +189,50 @@ def _totals(rows: tuple[LayerRow, ...], conventions: Conventions) -> Totals:
     )
 
 
+def _rows(graph: Graph, results: PassResults, ctx: RuleContext, conventions: Conventions) -> tuple[LayerRow, ...]:
+    """One row per node. A layer's description, and the FLOPs of an operation record (which the
+    passes share between nodes that repeat a layer on the same shapes), are worked out once."""
+    formula = conventions.preset.formula
+    scale = conventions.batch * conventions.bytes_per_value
+    descriptions: dict[int, str] = {}  # by id(layer): the graph holds every layer meanwhile
+    flops: dict[int, int] = {}  # by id(record): the passes' results hold every record meanwhile
+    rows = []
+    for node in graph.nodes:
+        name, layer = node.name, node.layer
+        params, ops, elems = results.params[name], results.cost[name], results.activations[name]
+        hparams = descriptions.get(id(layer))
+        if hparams is None:
+            hparams = descriptions[id(layer)] = layer.short()
+        counted = flops.get(id(ops))
+        if counted is None:
+            counted = flops[id(ops)] = formula(ops)
+        rows.append(LayerRow(
+            name=name,
+            type=node.type,
+            inputs=node.inputs,
+            scope=node.scope,
+            output_shape=results.shape[name],
+            params=params,
+            hparams=hparams,
+            line=node.source.line,
+            ops=ops,
+            flops=counted,
+            activation_elems=elems,
+            activation_bytes=elems * scale,
+            rf=results.rf[name],
+            training_only=node.training_only,
+            inexact=ctx.inexact.get(name, ""),
+            counted_params=conventions.counted_params(params.trainable, params.non_trainable)[0],
+        ))
+    return tuple(rows)
+
+
 @paused_gc
 def analyze(graph: Graph, conventions: Conventions | None = None) -> Analysis:
     """Analyze a graph under the given conventions (defaults: PyTorch's)."""
     conventions = conventions or Conventions()
     graph, results, ctx = _run_fitting(graph, conventions)
-    formula = conventions.preset.formula
-    scale = conventions.batch * conventions.bytes_per_value
-    rows = tuple(
-        LayerRow(
-            name=node.name,
-            type=node.type,
-            inputs=node.inputs,
-            scope=node.scope,
-            output_shape=results.shape[node.name],
-            params=results.params[node.name],
-            hparams=node.layer.short(),
-            line=node.source.line,
-            ops=results.cost[node.name],
-            flops=formula(results.cost[node.name]),
-            activation_elems=results.activations[node.name],
-            activation_bytes=results.activations[node.name] * scale,
-            rf=results.rf[node.name],
-            training_only=node.training_only,
-            inexact=ctx.inexact.get(node.name, ""),
-            counted_params=conventions.counted_params(results.params[node.name].trainable,
-                                                      results.params[node.name].non_trainable)[0],
-        )
-        for node in graph.nodes
-    )
+    rows = _rows(graph, results, ctx, conventions)
     return Analysis(
         name=graph.name,
         file=graph.file,

@@ -39,6 +39,12 @@ class Pass(Generic[T]):
     """A walk over the graph producing one value of type T per node."""
 
     key: ClassVar[str] = ""
+    by_shapes: ClassVar[bool] = False
+    """True when :meth:`step` depends only on the node's layer, its ``functional`` flag and the shapes
+    of its inputs (which, with the conventions, fix the output shape): layer rules are pure functions
+    of those. Nodes that repeat one layer on the same shapes (the blocks of a ResNet stage, a
+    generated stack) then share one value, computed once; a step that noted a warning or an inexact
+    window is not shared, since each node must note its own."""
 
     def __init__(self, ctx: RuleContext, earlier: PassResults) -> None:
         self.ctx = ctx
@@ -48,20 +54,36 @@ class Pass(Generic[T]):
         """This node's value, given the values of its inputs."""
         raise NotImplementedError
 
+    def input_shapes(self, node: Node, inputs: Sequence[T]) -> tuple[Shape, ...]:
+        """The shapes of the node's inputs (the shape pass's own values are the shapes)."""
+        shapes = self.earlier.shape
+        return tuple([shapes[name] for name in node.inputs])
+
     def run(self, graph: Graph) -> dict[str, T]:
         env: dict[str, T] = {}
+        ctx = self.ctx
+        shared: dict[tuple, T] | None = {} if self.by_shapes else None
         for node in graph.nodes:
-            warnings_before = len(self.ctx.warnings)
-            self.ctx.layer = node.name
+            inputs = [env[name] for name in node.inputs]
+            if shared is not None:
+                # id(): the graph holds every layer for the whole walk, and equal layers are one object
+                key = (id(node.layer), node.functional, self.input_shapes(node, inputs))
+                if key in shared:
+                    env[node.name] = shared[key]
+                    continue
+            warnings_before, inexact_before = len(ctx.warnings), len(ctx.inexact)
+            ctx.layer = node.name
             try:
-                env[node.name] = self.step(node, [env[name] for name in node.inputs])
+                value = env[node.name] = self.step(node, inputs)
             except ArchcalcError as err:
                 raise err.located(node.source, node.name) from None
             except Exception as err:  # a bug in a rule: say where it happened, as torch.fx's Interpreter does
                 raise RuleFailure(f"{type(self).__name__} failed at {node.source}: layer '{node.name}' "
                                   f"({node.type}): {type(err).__name__}: {err}") from err
-            if len(self.ctx.warnings) > warnings_before:  # rare: no call for the other nodes
+            if len(ctx.warnings) > warnings_before:  # rare: no call for the other nodes
                 self._locate_warnings(node, warnings_before)
+            elif shared is not None and len(ctx.inexact) == inexact_before:
+                shared[key] = value
         return env
 
     def _locate_warnings(self, node: Node, start: int) -> None:

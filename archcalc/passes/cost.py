@@ -14,6 +14,7 @@ class CostPass(Pass[OpRecord]):
     """Each layer's ``cost`` rule, with the element counts conventions need."""
 
     key = "cost"
+    by_shapes = True
 
     def step(self, node: Node, inputs: Sequence[OpRecord]) -> OpRecord:
         shapes = self.earlier.shape

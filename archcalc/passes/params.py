@@ -13,6 +13,7 @@ class ParamPass(Pass[ParamCount]):
     """Counts each layer's own parameters from its input and output shapes."""
 
     key = "params"
+    by_shapes = True
 
     def step(self, node: Node, inputs: Sequence[ParamCount]) -> ParamCount:
         shapes = self.earlier.shape

@@ -19,6 +19,8 @@ class ReceptiveFieldPass(Pass[RF]):
     def step(self, node: Node, inputs: Sequence[RF]) -> RF:
         shapes = self.earlier.shape
         field = node.layer.receptive_field(inputs, [shapes[name] for name in node.inputs], shapes[node.name], self.ctx)
+        if field in inputs:  # passed through (point-wise layers): checked where it was made
+            return field
         for axis in field.axes():
             for value in (axis.size, axis.jump, axis.padding):
                 if type(value) is int and -MAX_RF <= value <= MAX_RF:  # the common case, without Fraction attributes

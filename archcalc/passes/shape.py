@@ -19,6 +19,10 @@ class ShapePass(Pass[Shape]):
     absurd number: a transposed convolution with a huge stride, a concat of huge tensors."""
 
     key = "shape"
+    by_shapes = True
+
+    def input_shapes(self, node: Node, inputs: Sequence[Shape]) -> tuple[Shape, ...]:
+        return tuple(inputs)
 
     def step(self, node: Node, inputs: Sequence[Shape]) -> Shape:
         shape = node.layer.output_shape(inputs, self.ctx)
