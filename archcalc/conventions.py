@@ -140,8 +140,7 @@ _CALFLOPS_PATCHED_BY_MODULE = {OpKind.RELU, OpKind.LEAKY_RELU, OpKind.ELU, OpKin
 _CALFLOPS_PATCHED_FUNCTIONS = _CALFLOPS_PATCHED_BY_MODULE | {OpKind.RELU6}
 
 
-@dataclass(frozen=True)
-class FlopPreset:
+class FlopPreset(NamedTuple):
     """A named way of turning a layer's operations into one number."""
 
     name: str
@@ -327,8 +326,7 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-@dataclass(frozen=True)
-class WindowAxis:
+class WindowAxis(NamedTuple):
     """The result of sliding a window along one axis."""
 
     size: int  # output length

@@ -66,6 +66,14 @@ def short_text(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
+    """The candidates most like ``word``, best first, for "did you mean" hints (difflib, imported
+    only when an error needs it: no successful run pays for it)."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n)
+
+
 def short_repr(value: object, width: int = 60) -> str:
     """``repr(value)``, cut like :func:`short_text`."""
     return short_text(repr(value), width)

@@ -10,7 +10,6 @@ cycles, and wrong input counts.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 
 from .gcpause import paused_gc
 from .dag import check_inference_outputs, toposort, unused_warnings
-from .errors import GraphError, Source, SpecError, collected, short_repr, short_text
+from .errors import GraphError, Source, SpecError, collected, short_repr, short_text, close_matches
 from .expressions import ExpressionError, substitute
 from .layers import Layer, known_tags, lookup
 from .limits import MAX_DIM, MAX_LAYERS, MAX_MODULE_DEPTH
@@ -82,8 +81,7 @@ class Graph:
         return index
 
 
-@dataclass(frozen=True)
-class _Ref:
+class _Ref(NamedTuple):
     """An ``inputs:`` entry waiting for every name to be known."""
 
     scope: str
@@ -177,7 +175,7 @@ class _Expander:
 
     def tag_error(self, tag: str, line: int | None, name: str | None) -> SpecError:
         candidates = [*known_tags(), *self.spec.model.modules]
-        close = difflib.get_close_matches(tag, candidates, n=1)
+        close = close_matches(tag, candidates, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "run 'archcalc types' for the list of layer types"
         return self.error(f"unknown layer type '{tag}'", line, name, hint)
 
@@ -438,7 +436,7 @@ class _Expander:
             raise self.error("args must be a list (by position) or a mapping (by name)", line, full)
         unknown = [name for name in given if name not in names]
         if unknown:
-            close = difflib.get_close_matches(str(unknown[0]), names, n=1)
+            close = close_matches(str(unknown[0]), names, n=1)
             raise self.error(f"module '{tag}' has no argument '{unknown[0]}'", line, full,
                              hint=f"did you mean '{close[0]}'?" if close else f"its arguments: {', '.join(names)}")
         bound = {**module.defaults(), **given}
@@ -469,7 +467,7 @@ class _Expander:
     def undefined(self, ref: _Ref) -> GraphError:
         prefix = _join(ref.scope, "")
         local = [k[len(prefix):] for k in self.targets if k.startswith(prefix) and _SCOPE_SEP not in k[len(prefix):]]
-        close = difflib.get_close_matches(ref.name, local, n=1)
+        close = close_matches(ref.name, local, n=1)
         where = f" in module instance '{ref.scope}'" if ref.scope else ""
         return GraphError(
             f"input '{ref.name}' is not defined{where}",

@@ -11,7 +11,7 @@ are generous for real networks (the largest built-in spec expands to about 600 l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_SPEC_BYTES = 2**20
 MAX_YAML_VALUES = 250_000
@@ -41,8 +41,7 @@ MAX_ANSWER_DIGITS = 40
 MAX_ANSWER_EXPONENT = 60
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     name: str
     value: int
     applies_to: str

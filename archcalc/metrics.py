@@ -8,9 +8,9 @@ in the same unit).
 
 from __future__ import annotations
 
+from typing import NamedTuple
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 
 
 class Metric(str, enum.Enum):
@@ -48,8 +48,7 @@ def si_count(value: float) -> str:
     return f"{value:.3g}"
 
 
-@dataclass(frozen=True)
-class MetricInfo:
+class MetricInfo(NamedTuple):
     header: str  # table header
     unit: str  # what the number counts: 'parameters', 'bytes', ...; '' for shapes and fields
     json_key: str  # the per-layer key of `summary --format json` (docs/json-schema.md)

@@ -8,7 +8,6 @@ validated by :mod:`archcalc.graph` as it expands modules, because a module's fie
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .gcpause import paused_gc
-from .errors import ArchcalcError, Source, SpecError, collected, short_repr, short_text
+from .errors import ArchcalcError, Source, SpecError, collected, short_repr, short_text, close_matches
 from .layers.structure import InputShape, check_input_shape
 from .limits import MAX_NAME_CHARS
 from .yaml_source import LineList, LineMap, load_yaml_file, load_yaml_text
@@ -238,7 +237,7 @@ def _meant_field(name: str, fields: list[str]) -> str | None:
     name, or the closest spelling."""
     if name in FIELD_SYNONYMS:
         return FIELD_SYNONYMS[name]
-    close = difflib.get_close_matches(name, fields, n=1)
+    close = close_matches(name, fields, n=1)
     return close[0] if close else None
 
 

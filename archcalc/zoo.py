@@ -8,13 +8,12 @@ The specs live in the repository's ``specs/`` folder and are packaged into the w
 
 from __future__ import annotations
 
-import difflib
+from typing import NamedTuple
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import Source, ZooError, short_text
+from .errors import Source, ZooError, short_text, close_matches
 from .yaml_source import load_yaml_file
 
 
@@ -30,8 +29,7 @@ def zoo_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "specs"
 
 
-@dataclass(frozen=True)
-class ZooEntry:
+class ZooEntry(NamedTuple):
     name: str
     path: Path
     aliases: tuple[str, ...]
@@ -76,8 +74,7 @@ def variant_names(text: str) -> list[str]:
     return _VARIANT_KEY.findall(match.group(1)) if match else []
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """A spec argument resolved: the file, and the member of its family when a variant was named."""
 
     path: Path
@@ -169,7 +166,7 @@ def _resolve_file(spec: str) -> Path | Resolved:
         raise ZooError("it is a directory", source=Source(short_text(spec, 300)),
                        hint="give a spec file, or a name 'archcalc zoo' lists")
     names = list(dict.fromkeys([*files, *aliases]))  # each name once
-    close = difflib.get_close_matches(spec.lower(), names, n=3)
+    close = close_matches(spec.lower(), names, n=3)
     raise ZooError(
         f"'{short_text(spec)}' is neither a file nor a built-in spec",
         hint=(f"did you mean {', '.join(repr(c) for c in close)}? " if close else "") + "'archcalc zoo' lists the built-in specs",

@@ -61,8 +61,7 @@ class Cost(NamedTuple):
 NO_COST = Cost()
 
 
-@dataclass(frozen=True)
-class TorchModule:
+class TorchModule(NamedTuple):
     """One ``torch.nn`` module to build: its class name in ``torch.nn`` and constructor arguments."""
 
     cls: str
@@ -74,8 +73,7 @@ class TorchModule:
         return tuple((key, value) for key, value in self.kwargs if key not in defaults or defaults[key] != value)
 
 
-@dataclass(frozen=True)
-class TorchOp:
+class TorchOp(NamedTuple):
     """How a layer runs in PyTorch, described without importing torch.
 
     ``modules`` are applied in order to the single input (an ``nn.Sequential`` when there are
@@ -127,8 +125,7 @@ def torch_module(cls: str, **kwargs: Any) -> TorchOp:
     return TorchOp((TorchModule(cls, tuple(kwargs.items())),))
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """The geometry of a sliding window on its input, as the layer resolves it: what shape,
     receptive-field, explanation and grading code read instead of a layer's fields."""
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..conventions import Conventions, Layout
 from ..metrics import METRICS, Metric, format_bytes  # noqa: F401 - format_bytes: re-exported
@@ -23,8 +22,7 @@ def _pair(h: AxisRF, w: AxisRF, attr: str) -> str:
     return a if a == b else f"{a}×{b}"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     key: str
     header: Callable[[Conventions], str]
     value: Callable[[DisplayRow, Layout], Any]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,8 +15,12 @@ def _emit(title: str, headers: list[str], rows: list[list[Any]], records: list[d
           notes: Sequence[str] = ()) -> str:
     """Render plain rows in a table format, or the records as JSON."""
     if fmt == "json":
+        import json  # only for --format json: not on a text summary's path
+
         return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
+        import csv
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(list(records[0]))

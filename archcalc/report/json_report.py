@@ -6,7 +6,6 @@ never have to guess. New keys may be added; existing keys keep their meaning.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..analysis import Analysis, LayerRow
@@ -104,4 +103,6 @@ def to_json_dict(analysis: Analysis) -> dict[str, Any]:
 
 
 def to_json(analysis: Analysis) -> str:
+    import json  # only for --format json: not on a text summary's path
+
     return json.dumps(to_json_dict(analysis), indent=2, ensure_ascii=False) + "\n"

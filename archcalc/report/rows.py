@@ -3,15 +3,14 @@ totals row after each expanded module. Pure functions of the Analysis."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..analysis import Analysis, LayerRow
 from ..layers import Shape
 from ..receptive_field import RF
 
 
-@dataclass(frozen=True)
-class DisplayRow:
+class DisplayRow(NamedTuple):
     name: str
     type: str
     hparams: str

@@ -3,10 +3,9 @@ LaTeX; the plain text table, on every summary's path, is :mod:`.plain`)."""
 
 from __future__ import annotations
 
-import csv
+from typing import NamedTuple
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from .plain import simple_table
 
@@ -20,8 +19,7 @@ from .rows import DisplayRow, display_rows
 TRAINING_MARK = " †"
 
 
-@dataclass(frozen=True)
-class TableOptions:
+class TableOptions(NamedTuple):
     columns: Sequence[str] = DEFAULT_COLUMNS
     layout: Layout = Layout.CHW
     depth: int | None = None
@@ -160,6 +158,8 @@ _CSV_UNITS = {"params": "params", "macs": "macs", "flops": "flops", "memory": "m
 def render_csv(analysis: Analysis, options: TableOptions) -> str:
     """One row per layer (or module, with --depth), raw integers, then a 'total' row (inference
     totals, as in the text footer; parameters of every layer)."""
+    import csv  # only for --format csv: not on a text summary's path
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([_CSV_UNITS.get(key, key) for key in options.columns])
