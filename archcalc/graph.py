@@ -30,6 +30,7 @@ _FLAGS = ("training_only", "functional")
 in training only; an operation the reference implementation calls as a function (F.relu), which
 hook-based FLOP counters do not see."""
 _GRAPH_KEYS = ("name", "inputs", "repeat", "repeat_from", "repeat_prefix", "if", *_FLAGS, "args")
+_GRAPH_KEY_SET = frozenset(_GRAPH_KEYS)
 REPEAT_INDEX = "repeat_index"
 """The argument a repeated entry's fields and args may use: 0 for the first copy, 1, ... (the
 first block of a stage often differs: ``stride: $(2 if repeat_index == 0 else 1)``)."""
@@ -90,8 +91,7 @@ class _Ref(NamedTuple):
     layer: str
 
 
-@dataclass
-class _PendingNode:
+class _PendingNode(NamedTuple):
     name: str
     layer: Layer
     inputs: list[str | _Ref]
@@ -114,12 +114,14 @@ _VALIDATED_MAX = 4096
 
 def _typed(value: Any) -> Any:
     """``value`` as a hashable key that keeps types apart: strict validation refuses ``true`` where it
-    takes ``1``, and ``True == 1`` in Python, so each value is keyed with its type."""
-    if isinstance(value, dict):
-        return tuple((key, _typed(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_typed(item) for item in value))
-    return (type(value), value)
+    takes ``1``, and ``True == 1`` in Python, so each value is keyed with its type. Values are as
+    :func:`substitute` returns them: plain dicts and lists (it rebuilds both), and scalars."""
+    kind = type(value)
+    if kind is dict:
+        return tuple([(key, _typed(item)) for key, item in value.items()])
+    if kind is list or kind is tuple:
+        return (kind, tuple([_typed(item) for item in value]))
+    return (kind, value)
 
 
 @dataclass
@@ -198,7 +200,8 @@ class _Expander:
             if explicit is not None:
                 local = anchor = str(explicit)
             else:
-                kind = lookup(tag).type_name if lookup(tag) is not None else tag  # type: ignore[union-attr]
+                cls = lookup(tag)
+                kind = cls.type_name if cls is not None else tag
                 local = self.unique(f"{anchor}_{kind}" if anchor else kind, taken, scope)
                 check_name(local, lambda message, hint=None: self.error(f"{where}: {message}", line, hint=hint))
             taken.add(local)
@@ -283,7 +286,7 @@ class _Expander:
         """The entry's ``if:`` (true without one): an entry whose condition is false is left out."""
         if "if" not in body:
             return True
-        value = self.substituted(body["if"], env, body.line_of("if"), full)
+        value = self.substituted(body, "if", env, full)
         if not isinstance(value, bool):
             raise self.error(f"if must be true or false, got {short_repr(value)}", body.line_of("if"), full,
                              hint="write a comparison, e.g. 'if: $(stride == 1 and cin == cout)'")
@@ -305,7 +308,7 @@ class _Expander:
         """The number of the first copy's name: 1 (``stage/1``) unless ``repeat_from`` says otherwise:
         0 as PyTorch's ``nn.Sequential`` numbers its children, or where a run of copies starts
         (``features.2`` … ``features.3`` of MobileNet v2, as ``archcalc import`` writes them)."""
-        value = self.substituted(body.get("repeat_from", 1), env, body.line_of("repeat_from"), full)
+        value = self.substituted(body, "repeat_from", env, full, default=1)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DIM:
             raise self.error(f"repeat_from must be a whole number from 0, got {short_repr(value)}",
                              body.line_of("repeat_from"), full,
@@ -316,7 +319,7 @@ class _Expander:
         """The flags (_FLAGS) the entry sets to true."""
         chosen: list[str] = []
         for flag in (flag for flag in _FLAGS if flag in body):  # most entries set none
-            value = self.substituted(body[flag], env, body.line_of(flag), full)
+            value = self.substituted(body, flag, env, full)
             if not isinstance(value, bool):
                 raise self.error(f"{flag} must be true or false, got {short_repr(value)}", body.line_of(flag), full)
             if value:
@@ -326,7 +329,7 @@ class _Expander:
     def repeat_count(self, body: LineMap, env: Mapping[str, Any], full: str) -> int:
         if "repeat" not in body:
             return 1
-        value = self.substituted(body["repeat"], env, body.line_of("repeat"), full)
+        value = self.substituted(body, "repeat", env, full)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise self.error(f"repeat must be a positive integer, got {value!r}", body.line_of("repeat"), full)
         if value > MAX_LAYERS:
@@ -344,11 +347,13 @@ class _Expander:
             raise self.error("inputs must be a layer name or a list of layer names", line, full)
         return [_Ref(scope, name, self.spec.source(line), full) for name in raw]
 
-    def substituted(self, value: Any, env: Mapping[str, Any], line: int | None, full: str) -> Any:
+    def substituted(self, body: LineMap, key: str, env: Mapping[str, Any], full: str, default: Any = None) -> Any:
+        """``body[key]`` (or ``default``) with its expressions computed; an error is located at the key's
+        line, looked up only then."""
         try:
-            return substitute(value, env)
+            return substitute(body.get(key, default), env)
         except ExpressionError as err:
-            raise self.error(str(err), line, full) from None
+            raise self.error(str(err), body.line_of(key), full) from None
 
     def instance(self, tag, module: ModuleDef | None, body: LineMap, full: str, inputs, env, prev: str, stack) -> str:
         """One layer node or one module instance; returns its output node name."""
@@ -357,7 +362,7 @@ class _Expander:
         self.left_out.discard(full)
         if module is not None:
             return self.module_instance(tag, module, body, full, inputs, env, prev, stack)
-        fields = {k: v for k, v in body.items() if k not in _GRAPH_KEYS}
+        fields = [key for key in body if key not in _GRAPH_KEY_SET]
         if "args" in body:
             raise self.error("'args' is for module instances; layer fields go directly in the mapping", body.line_of("args"), full)
         try:
@@ -373,10 +378,10 @@ class _Expander:
         self.targets[full] = full
         return full
 
-    def validate_layer(self, tag: str, fields: dict[str, Any], body: LineMap, env, full: str) -> Layer:
+    def validate_layer(self, tag: str, fields: list[str], body: LineMap, env, full: str) -> Layer:
         cls = lookup(tag)
         assert cls is not None
-        values = {key: self.substituted(value, env, body.line_of(key), full) for key, value in fields.items()}
+        values = {key: self.substituted(body, key, env, full) for key in fields}
         key = (cls, _typed(values))
         layer = _VALIDATED.get(key)
         if layer is not None:
@@ -403,7 +408,7 @@ class _Expander:
             raise self.error(f"module '{tag}' takes {len(names)} input{'s' if len(names) > 1 else ''} "
                              f"({', '.join(names)}), got {count}", body.line_of("inputs"), full,
                              hint=f"list them in order: 'inputs: [{', '.join(names)}]' with the layers they come from")
-        extra = [k for k in body if k not in _GRAPH_KEYS]
+        extra = [k for k in body if k not in _GRAPH_KEY_SET]
         if extra:
             raise self.error(
                 f"unknown field '{extra[0]}' for module '{tag}'",
@@ -425,7 +430,7 @@ class _Expander:
         return out
 
     def bind_args(self, tag: str, module: ModuleDef, body: LineMap, env, full: str) -> dict[str, Any]:
-        given = self.substituted(body.get("args", []), env, body.line_of("args"), full)
+        given = self.substituted(body, "args", env, full, default=[])
         names = module.arg_names()
         line = body.line_of("args")
         if isinstance(given, list):

@@ -100,22 +100,22 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     result = LineMap()
     result.line = node.start_mark.line + 1
-    result.key_lines = {}
+    result.key_lines = key_lines = {}
     for key_node, value_node in node.value:
         key = _construct(loader, key_node)
         line = key_node.start_mark.line + 1
         try:
-            hash(key)
-        except TypeError:
+            first = key_lines.get(key)
+        except TypeError:  # unhashable: a list or mapping as a key
             raise SpecError(f"a mapping key must be a plain value, found {key!r}", source=Source("", line)) from None
-        if key in result:
+        if first is not None:
             raise SpecError(
-                f"duplicate key '{key}' (first on line {result.key_lines[key]})",
+                f"duplicate key '{key}' (first on line {first})",
                 source=Source("", line),
                 hint="YAML would silently keep only the last one; remove or rename one of them",
             )
         result[key] = _construct(loader, value_node)
-        result.key_lines[key] = line
+        key_lines[key] = line
     return result
 
 
