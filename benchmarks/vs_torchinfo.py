@@ -6,6 +6,10 @@ torchvision's resnet152 (the same network), paired runs on a quiet machine, with
 The peer interpreter needs torch, torchvision and torchinfo (torch 2.14.1 + torchvision 0.29.1 +
 torchinfo; see the README); archcalc runs from the interpreter that runs this script. Prints
 min / median / max wall time of each and the ratio of the medians (the issue 14 goal: at least 25).
+
+Then, per layer and in-process, the network of benchmarks/bench_summary.py (``--layers`` conv/relu
+layers on 16×32×32): archcalc's load, graph and analysis of the spec, against torchinfo's summary
+of the same network built as an ``nn.Sequential`` (its construction not counted). Goal: at least 5×.
 Not a test: timings depend on the machine.
 """
 
@@ -20,6 +24,29 @@ import time
 
 TORCHINFO = ("import torchvision, torchinfo; m = torchvision.models.{model}(weights=None); "
              "torchinfo.summary(m, input_size=(1, 3, 224, 224), verbose=1)")
+
+
+PER_LAYER = """
+import sys, time, torch, torchinfo
+n = int(sys.argv[1])
+model = torch.nn.Sequential(*[m for _ in range(n // 2) for m in (torch.nn.Conv2d(16, 16, 3, padding=1), torch.nn.ReLU())])
+samples = []
+for _ in range(4):  # the first warms up
+    start = time.perf_counter()
+    torchinfo.summary(model, input_size=(1, 16, 32, 32), verbose=0)
+    samples.append(time.perf_counter() - start)
+print(min(samples[1:]))
+"""
+
+
+def per_layer(peer_python: str, n_layers: int) -> tuple[float, float]:
+    """Best of three in-process times per layer (seconds): archcalc's, torchinfo's."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from bench_summary import time_in_process
+
+    ours = time_in_process(n_layers, collect=True) / n_layers
+    output = subprocess.run([peer_python, "-c", PER_LAYER, str(n_layers)], check=True, capture_output=True, text=True)
+    return ours, float(output.stdout.split()[-1]) / n_layers
 
 
 def run(command: list[str]) -> float:
@@ -47,6 +74,7 @@ def main() -> None:
     parser.add_argument("--peer-python", required=True, help="an interpreter with torch, torchvision, torchinfo")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--spec", default="resnet152", help="torchvision model name (archcalc: torchvision/NAME)")
+    parser.add_argument("--layers", type=int, default=1_000, help="layers of the per-layer comparison")
     args = parser.parse_args()
     ours = [sys.executable, "-m", "archcalc", "summary", f"torchvision/{args.spec}"]
     theirs = [args.peer_python, "-c", TORCHINFO.format(model=args.spec)]
@@ -65,6 +93,9 @@ def main() -> None:
     print(describe(f"archcalc summary torchvision/{args.spec}", a) + f", peak {peak_of(ours):.0f} MiB")
     print(describe(f"torchinfo on torchvision {args.spec}", b) + f", peak {peak_of(theirs):.0f} MiB")
     print(f"ratio of medians: {statistics.median(b) / statistics.median(a):.1f}x")
+    ours_per, theirs_per = per_layer(args.peer_python, args.layers)
+    print(f"per layer, in-process, {args.layers:,} conv/relu layers on 16×32×32 (best of 3): archcalc "
+          f"{ours_per * 1e6:.1f} µs, torchinfo {theirs_per * 1e6:.1f} µs; ratio {theirs_per / ours_per:.1f}x")
 
 
 if __name__ == "__main__":
