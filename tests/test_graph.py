@@ -133,6 +133,26 @@ def test_every_registered_type_implements_every_rule():
         assert isinstance(getattr(cls, "op_kind", None), OpKind), f"{tag} names no OpKind"  # no default on Layer
 
 
+def test_types_registered_later_are_found_by_tag_alias_and_listing():
+    """volume and resample register on first need (register_later): a fresh interpreter finds their
+    types by tag, by alias, in the listing and in the import table, and a ResNet summary never imports
+    them (the point of deferring: a start-up cost, so a regression guard, not a timing)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from archcalc.layers import base as b, lookup;"
+             "later = ('archcalc.layers.volume', 'archcalc.layers.resample');"
+             "assert not any(m in sys.modules for m in later);"
+             "{check}")
+    checks = ["assert lookup('conv3d').type_name == 'conv3d'",
+              "assert lookup('interpolate').type_name == 'upsample'",
+              "assert {'conv1d', 'center_crop'} <= set(b.layer_types()) and 'crop' in b.known_tags()",
+              "assert b.torch_imports()['Conv3d'].type_name == 'conv3d'",
+              "from archcalc import summarize; summarize('resnet50'); assert not any(m in sys.modules for m in later)"]
+    for check in checks:
+        subprocess.run([sys.executable, "-c", probe.format(check=check)], check=True)
+
+
 def test_zoo_and_test_specs_use_every_layer_type():
     used = set()
     for path in [entry.path for entry in zoo_entries()] + sorted(MINI.parent.glob("*.yaml")):

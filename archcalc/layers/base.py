@@ -495,6 +495,8 @@ def feature_map(shape: Shape, what: str = "input") -> tuple[int, int, int]:
 
 _REGISTRY: dict[str, type[Layer]] = {}
 _ALIASES: dict[str, str] = {}
+_LATER: list[str] = []
+"""Layer modules registered on first need (see :func:`register_later`)."""
 
 L = TypeVar("L", bound=type[Layer])
 
@@ -515,8 +517,24 @@ def register(type_name: str, *aliases: str) -> Callable[[L], L]:
     return decorate
 
 
+def register_later(*modules: str) -> None:
+    """Import these layer modules (and so register their types) only when a tag is looked up that
+    the others do not know, or when every type is listed: types that few specs use (1-D and 3-D
+    layers, resampling) then cost a summary of ResNet nothing (creating a pydantic class is about
+    0.3 ms)."""
+    _LATER.extend(modules)
+
+
+def _register_the_rest() -> None:
+    from importlib import import_module
+
+    while _LATER:
+        import_module(_LATER.pop(0))
+
+
 def torch_imports() -> dict[str, type[Layer]]:
     """The layer type of each PyTorch operation ``archcalc import`` maps (each claimed once)."""
+    _register_the_rest()
     table: dict[str, type[Layer]] = {}
     for cls in _REGISTRY.values():
         for op in cls.torch_imports:
@@ -528,19 +546,26 @@ def torch_imports() -> dict[str, type[Layer]]:
 
 def lookup(tag: str) -> type[Layer] | None:
     """The layer class for a tag or alias, or None."""
-    return _REGISTRY.get(_ALIASES.get(tag, tag))
+    cls = _REGISTRY.get(_ALIASES.get(tag, tag))
+    if cls is None and _LATER:
+        _register_the_rest()
+        return lookup(tag)
+    return cls
 
 
 def layer_types() -> dict[str, type[Layer]]:
     """Registered layer types by canonical tag."""
+    _register_the_rest()
     return dict(_REGISTRY)
 
 
 def aliases_of(type_name: str) -> list[str]:
     """The short aliases registered for a canonical tag."""
+    _register_the_rest()
     return sorted(alias for alias, target in _ALIASES.items() if target == type_name)
 
 
 def known_tags() -> list[str]:
     """Every tag and alias, for did-you-mean suggestions."""
+    _register_the_rest()
     return sorted([*_REGISTRY, *_ALIASES])
