@@ -71,7 +71,10 @@ class ModuleDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
 
     description: str | None = None
-    args: list[Name] | dict[Name, ArgValue] = Field(default_factory=list)
+    # Empty defaults are written [] and {}: pydantic copies a mutable default for each instance (and
+    # these models are frozen). Field(default_factory=list) would have pydantic read the signature of
+    # the builtin list, which compiles the tokenize module's regular expressions: 3 ms of every run.
+    args: list[Name] | dict[Name, ArgValue] = []
     inputs: list[Name] | None = Field(default=None, min_length=1)
     """Names of the module's inputs, first one the default: a decoder block's ``[x, skip]``."""
 
@@ -96,7 +99,7 @@ class VariantModel(BaseModel):
 
     name: str | None = None
     description: str | None = None
-    args: dict[Name, ArgValue] = Field(default_factory=dict)
+    args: dict[Name, ArgValue] = {}
     input: InputShape | None = None
 
 
@@ -108,15 +111,15 @@ class SpecModel(BaseModel):
     name: Name
     description: str | None = None
     reference: str | None = None
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = []
     input: InputShape
-    args: dict[Name, ArgValue] = Field(default_factory=dict)
-    modules: dict[Name, ModuleDef] = Field(default_factory=dict)
+    args: dict[Name, ArgValue] = {}
+    modules: dict[Name, ModuleDef] = {}
     layers: list[Any] = Field(min_length=1)
     outputs: list[str] | None = Field(default=None, min_length=1)
     until: Name | None = None
     """Analyse the network only up to this layer or module instance (``--until``)."""
-    variants: dict[Name, VariantModel] = Field(default_factory=dict)
+    variants: dict[Name, VariantModel] = {}
     """Named members of a family, each a zoo name (``torchvision/efficientnet_b3``)."""
 
     @model_validator(mode="after")

@@ -83,7 +83,7 @@ class Question(BaseModel):
     tolerance: float | None = Field(None, ge=0)  # relative; overrides significant-figure matching
     expected: Expected | None = None  # overrides the computed answer (with a note saying why)
     note: str | None = None
-    partial: dict[Mistake, float] = Field(default_factory=dict)  # named mistake -> fraction of the points
+    partial: dict[Mistake, float] = {}  # named mistake -> fraction of the points
 
     @field_validator("partial")
     @classmethod
@@ -99,9 +99,9 @@ class KeyModel(BaseModel):
     title: Name
     network: Annotated[Name | dict[str, Any], BeforeValidator(_network)]
     input: InputShape | None = None
-    set: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = {}
     convention: ConventionProfile = Field(default_factory=ConventionProfile)
-    partial: dict[Mistake, float] = Field(default_factory=dict)  # defaults for every question
+    partial: dict[Mistake, float] = {}  # defaults for every question
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
 
 
