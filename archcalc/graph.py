@@ -101,6 +101,11 @@ class _PendingNode(NamedTuple):
     functional: bool = False
 
 
+def _position(i: int, scope: str) -> str:
+    """Where the i-th entry of a list of layers is, for an error about an entry without a name."""
+    return f"layer #{i + 1} of " + (f"module instance '{scope}'" if scope else "'layers'")
+
+
 def _join(scope: str, name: str) -> str:
     return f"{scope}{_SCOPE_SEP}{name}" if scope else name
 
@@ -143,7 +148,7 @@ class _Expander:
 
     # ---- entries -------------------------------------------------------------------
 
-    def entry_parts(self, entry: Any, line: int | None, where: str) -> tuple[str, LineMap]:
+    def entry_parts(self, entry: Any, line: int | None, i: int, scope: str) -> tuple[str, LineMap]:
         """Split ``- conv2d: {...}`` (or bare ``- relu``) into its tag and field mapping."""
         if isinstance(entry, str):
             body = LineMap()
@@ -163,7 +168,8 @@ class _Expander:
                 fields = [str(key) for key in list(entry)[1:]]
                 hint = (f"'{short_text(', '.join(fields))}' line up with '{short_text(tag)}' instead of under it: "
                         f"indent them two more spaces, or write '- {short_text(tag)}: {{{short_text(fields[0])}: ...}}'")
-        raise self.error(f"{where}: a layer entry is '- type: {{field: value, ...}}' or a bare '- type'", line, hint=hint)
+        raise self.error(f"{_position(i, scope)}: a layer entry is '- type: {{field: value, ...}}' or a bare '- type'",
+                         line, hint=hint)
 
     def skip(self, err: SpecError, full: str | None, prev: str) -> str:
         """Record an error confined to one entry (an unknown type, a bad field) and go on past
@@ -190,9 +196,8 @@ class _Expander:
         anchor: str | None = None  # the last explicitly named entry: 'conv1' names 'conv1_relu'
         for i, entry in enumerate(entries):
             line = entries.line_of(i) if isinstance(entries, LineList) else None
-            where = f"layer #{i + 1} of " + (f"module instance '{scope}'" if scope else "'layers'")
             try:
-                tag, body = self.entry_parts(entry, line, where)
+                tag, body = self.entry_parts(entry, line, i, scope)
             except SpecError as err:
                 self.skip(err, None, prev)
                 continue
@@ -203,7 +208,8 @@ class _Expander:
                 cls = lookup(tag)
                 kind = cls.type_name if cls is not None else tag
                 local = self.unique(f"{anchor}_{kind}" if anchor else kind, taken, scope)
-                check_name(local, lambda message, hint=None: self.error(f"{where}: {message}", line, hint=hint))
+                check_name(local, lambda message, hint=None: self.error(f"{_position(i, scope)}: {message}", line,
+                                                                        hint=hint))
             taken.add(local)
             prev = self.entry(tag, body, local, scope, env, prev, stack)
         return prev
@@ -211,8 +217,7 @@ class _Expander:
     def explicit_names(self, entries: list[Any], scope: str) -> set[str]:
         names: dict[str, int | None] = {}
         conditional: set[str] = set()  # names of entries with 'if': alternatives may share a name
-        for i, entry in enumerate(entries):
-            line = entries.line_of(i) if isinstance(entries, LineList) else None
+        for entry in entries:
             if not (isinstance(entry, dict) and len(entry) == 1):
                 continue
             body = next(iter(entry.values()))

@@ -23,9 +23,11 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LineMap(dict):
-    """A mapping that knows its own line and the line of each key."""
+    """A mapping that knows its own line and the line of each key. Slots, not an attribute
+    dictionary: a spec holds one per layer entry. Whoever makes one sets ``line``."""
 
-    line: int | None = None
+    __slots__ = ("line", "key_lines")
+    line: int | None
     key_lines: dict[Any, int]
 
     def line_of(self, key: Any) -> int | None:
@@ -33,9 +35,10 @@ class LineMap(dict):
 
 
 class LineList(list):
-    """A sequence that knows its own line and the line of each item."""
+    """A sequence that knows its own line and the line of each item (slots, as LineMap)."""
 
-    line: int | None = None
+    __slots__ = ("line", "item_lines")
+    line: int | None
     item_lines: list[int]
 
     def line_of(self, index: int) -> int | None:
