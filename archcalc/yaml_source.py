@@ -75,6 +75,8 @@ _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"
 
 
 def _construct(loader: Any, node: yaml.Node) -> Any:
@@ -100,15 +102,28 @@ def _construct(loader: Any, node: yaml.Node) -> Any:
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
-    loader.flatten_mapping(node)
+    """A mapping with its lines. Keys written twice are an error; a key merged in by ``<<: *base``
+    is not written here, so a key written here overrides it, as YAML's merge key means (and among
+    several merged mappings, the first that has a key gives it)."""
     result = LineMap()
     result.line = node.start_mark.line + 1
     result.key_lines = key_lines = {}
+    written: dict[Any, int] = {}
+    merges = [value_node for key_node, value_node in node.value if key_node.tag == _MERGE]
+    for merged in _merged_mappings(loader, merges):
+        for key, value in merged.items():
+            if key not in result:
+                result[key] = value
+                key_lines[key] = merged.line_of(key)
     for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            continue
+        if key_node.tag == _VALUE:  # YAML's '=' key, which PyYAML reads as text
+            key_node.tag = _STR
         key = _construct(loader, key_node)
         line = key_node.start_mark.line + 1
         try:
-            first = key_lines.get(key)
+            first = written.get(key)
         except TypeError:  # unhashable: a list or mapping as a key
             raise SpecError(f"a mapping key must be a plain value, found {key!r}", source=Source("", line)) from None
         if first is not None:
@@ -118,8 +133,25 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
                 hint="YAML would silently keep only the last one; remove or rename one of them",
             )
         result[key] = _construct(loader, value_node)
-        key_lines[key] = line
+        key_lines[key] = written[key] = line
     return result
+
+
+def _merged_mappings(loader: Any, merges: list[yaml.Node]) -> list[LineMap]:
+    """The mappings that ``<<`` keys merge in, in order: each key's value is a mapping or a list of
+    mappings."""
+    mappings = []
+    for value_node in merges:
+        for part in value_node.value if type(value_node) is yaml.SequenceNode else [value_node]:
+            if type(part) is not yaml.MappingNode:
+                found = "a list" if type(part) is yaml.SequenceNode else "a single value"
+                if part is not value_node:
+                    found = f"a list holding {found}"
+                raise SpecError(f"'<<' merges a mapping or a list of mappings, found {found}",
+                                source=Source("", part.start_mark.line + 1),
+                                hint="write '<<: *name' where '&name' marks a mapping")
+            mappings.append(_construct(loader, part))
+    return mappings
 
 
 def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:

@@ -371,10 +371,27 @@ def test_fast_container_construction_equals_pyyaml():
 
     from archcalc.yaml_source import load_yaml_text
 
-    text = ("base: &b {x: 1, y: [1, 2, &s s]}\nuse: *b\nmerged: {<<: *b, w: 2}\nmany: {<<: [*b, {z: 3}]}\n"
+    text = ("base: &b {x: 1, y: [1, 2, &s s]}\nuse: *b\nmerged: {<<: *b, x: 2}\nmany: {<<: [*b, {x: 3, z: 3}]}\n"
+            "deeper: &d {<<: *b, w: 4}\nlast: {<<: [{w: 0}, *d], y: 0}\ninline: {<<: {k: 1}, k: 2}\n"
             "again: [*s, *b, [*b]]\nset: !!set {a, b}\nomap: !!omap [{a: 1}, {b: 2}]\npairs: !!pairs [{a: 1}]\n"
             "tagged: !!map {k: !!seq [1]}\nempty: [{}, [], '']\nnested:\n  - - - deep\n")
     assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_merge_keys_override_and_duplicates_stay_errors(tmp_path, cli):
+    """A key written beside '<<: *base' overrides the merged one (YAML's merge key), in a layer entry
+    too; a key written twice in one mapping is still an error, and so is merging a non-mapping."""
+    path = tmp_path / "net.yaml"
+    path.write_text("name: t\ninput: [3, 32, 32]\nlayers:\n  - conv2d: &c {name: a, out: 8, kernel: 3}\n"
+                    "  - conv2d: {<<: *c, name: b, out: 16}\n")
+    rows = json.loads(cli("summary", str(path), "--format", "json").stdout)["layers"]
+    assert [(row["name"], row["output_shape"]) for row in rows[1:]] == [("a", [8, 30, 30]), ("b", [16, 28, 28])]
+    path.write_text("name: t\ninput: [3, 32, 32]\nlayers:\n  - conv2d: &c {out: 8, kernel: 3}\n"
+                    "  - conv2d: {<<: *c, out: 16, out: 4}\n")
+    failed(cli("summary", str(path)), "duplicate key 'out' (first on line 5)", f"{path}:5")
+    path.write_text("name: t\ninput: [3, 32, 32]\nx: &x [1]\nlayers:\n  - conv2d: {<<: *x, out: 4, kernel: 3}\n")
+    failed(cli("summary", str(path)), "'<<' merges a mapping or a list of mappings, found a list holding a single "
+           "value", f"{path}:3")
 
 
 _TREES = st.recursive(st.one_of(st.integers(-99, 10**25), st.text("ab:", max_size=3), st.just("1:2")),
