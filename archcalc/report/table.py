@@ -30,18 +30,21 @@ class TableOptions(NamedTuple):
 
 
 def _cells(rows: Sequence[DisplayRow], options: TableOptions, human: bool) -> list[list[object]]:
+    """The table's values, raw, or (``human``) as text and Markdown print them."""
+    columns = [COLUMNS[key] for key in options.columns]
+    layout, si = options.layout, options.units == "human"
     table = []
     for row in rows:
         cells: list[object] = []
-        for key in options.columns:
-            column = COLUMNS[key]
-            value = column.value(row, options.layout)
-            if human and column.human is not None:
-                value = column.human(value)
-            elif human and column.numeric:
-                value = si_count(value) if options.units == "human" else f"{value:,}"
-            if key == "name" and human and row.training_only:
-                value = f"{value}{TRAINING_MARK}"
+        for column in columns:
+            value = column.value(row, layout)
+            if human:
+                if column.human is not None:
+                    value = column.human(value)
+                elif column.numeric:
+                    value = si_count(value) if si else f"{value:,}"
+                if column.key == "name" and row.training_only:
+                    value = f"{value}{TRAINING_MARK}"
             cells.append(value)
         table.append(cells)
     return table
