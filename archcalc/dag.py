@@ -68,6 +68,8 @@ def check_inference_outputs(nodes: tuple[Node, ...], outputs: tuple[str, ...]) -
 
     One pass in topological order marks, for every node, the first training-only layer it
     depends on: linear however many outputs there are."""
+    if not any(node.training_only for node in nodes):  # nearly every network: nothing to trace
+        return
     tainted: dict[str, Node | None] = {}
     for node in nodes:
         tainted[node.name] = node if node.training_only else next(
