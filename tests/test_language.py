@@ -154,3 +154,24 @@ def test_a_left_out_entry_keeps_the_chain_and_names_its_input():
         """)))
     assert rows["cat"].inputs == ("a", "b") and rows["after"].inputs == ("cat",)
     assert rows["res"].inputs == ("after", "input") and "down0" not in rows
+
+
+def test_an_inference_output_may_not_depend_on_a_training_only_layer():
+    """check_inference_outputs: the error names the output and the first training-only layer on its
+    path; marking the output's branch training-only, or no training-only layer at all, is accepted."""
+    from archcalc import ArchcalcError
+
+    text = textwrap.dedent("""\
+        name: t
+        input: [3, 8, 8]
+        layers:
+          - conv2d: {name: a, out: 4, kernel: 3}
+          - relu: {name: aux, training_only: true}
+          - relu: {name: b, inputs: aux}
+        outputs: [a, b]
+        """)
+    with pytest.raises(ArchcalcError, match="output 'b' is used at inference but depends on training-only layer 'aux'"):
+        from_text(text)
+    assert [row.training_only for row in from_text(text.replace("{name: b,", "{name: b, training_only: true,")).rows] \
+        == [False, False, True, True]
+    assert not any(row.training_only for row in from_text(text.replace(", training_only: true", "")).rows)
