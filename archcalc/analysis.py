@@ -196,10 +196,13 @@ def _rows(graph: Graph, results: PassResults, ctx: RuleContext, conventions: Con
     scale = conventions.batch * conventions.bytes_per_value
     descriptions: dict[int, str] = {}  # by id(layer): the graph holds every layer meanwhile
     flops: dict[int, int] = {}  # by id(record): the passes' results hold every record meanwhile
+    shapes, param_counts, records, activations, fields = (results.shape, results.params, results.cost,
+                                                          results.activations, results.rf)
+    inexact, counted_params = ctx.inexact, conventions.counted_params
     rows = []
     for node in graph.nodes:
         name, layer = node.name, node.layer
-        params, ops, elems = results.params[name], results.cost[name], results.activations[name]
+        params, ops, elems = param_counts[name], records[name], activations[name]
         hparams = descriptions.get(id(layer))
         if hparams is None:
             hparams = descriptions[id(layer)] = layer.short()
@@ -211,7 +214,7 @@ def _rows(graph: Graph, results: PassResults, ctx: RuleContext, conventions: Con
             type=node.type,
             inputs=node.inputs,
             scope=node.scope,
-            output_shape=results.shape[name],
+            output_shape=shapes[name],
             params=params,
             hparams=hparams,
             line=node.source.line,
@@ -219,10 +222,10 @@ def _rows(graph: Graph, results: PassResults, ctx: RuleContext, conventions: Con
             flops=counted,
             activation_elems=elems,
             activation_bytes=elems * scale,
-            rf=results.rf[name],
+            rf=fields[name],
             training_only=node.training_only,
-            inexact=ctx.inexact.get(name, ""),
-            counted_params=conventions.counted_params(params.trainable, params.non_trainable)[0],
+            inexact=inexact.get(name, ""),
+            counted_params=counted_params(params.trainable, params.non_trainable)[0],
         ))
     return tuple(rows)
 

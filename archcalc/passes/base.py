@@ -54,35 +54,37 @@ class Pass(Generic[T]):
         """This node's value, given the values of its inputs."""
         raise NotImplementedError
 
-    def input_shapes(self, node: Node, inputs: Sequence[T]) -> tuple[Shape, ...]:
-        """The shapes of the node's inputs (the shape pass's own values are the shapes)."""
-        shapes = self.earlier.shape
-        return tuple([shapes[name] for name in node.inputs])
+    def shape_table(self, env: dict[str, T]) -> dict[str, Shape]:
+        """Where the walk finds each node's output shape: the shape pass's (the shape pass's own values
+        are the shapes)."""
+        return self.earlier.shape
 
     def run(self, graph: Graph) -> dict[str, T]:
         env: dict[str, T] = {}
-        ctx = self.ctx
-        shared: dict[tuple, T] | None = {} if self.by_shapes else None
+        ctx, step = self.ctx, self.step
+        warnings, inexact = ctx.warnings, ctx.inexact
+        shared: dict[tuple, T] | None = {} if self.by_shapes else None  # no pass's value is None
+        shapes = self.shape_table(env)
         for node in graph.nodes:
-            inputs = [env[name] for name in node.inputs]
             if shared is not None:
                 # id(): the graph holds every layer for the whole walk, and equal layers are one object
-                key = (id(node.layer), node.functional, self.input_shapes(node, inputs))
-                if key in shared:
-                    env[node.name] = shared[key]
+                key = (id(node.layer), node.functional, tuple([shapes[name] for name in node.inputs]))
+                value = shared.get(key)
+                if value is not None:
+                    env[node.name] = value
                     continue
-            warnings_before, inexact_before = len(ctx.warnings), len(ctx.inexact)
+            warnings_before, inexact_before = len(warnings), len(inexact)
             ctx.layer = node.name
             try:
-                value = env[node.name] = self.step(node, inputs)
+                value = env[node.name] = step(node, [env[name] for name in node.inputs])
             except ArchcalcError as err:
                 raise err.located(node.source, node.name) from None
             except Exception as err:  # a bug in a rule: say where it happened, as torch.fx's Interpreter does
                 raise RuleFailure(f"{type(self).__name__} failed at {node.source}: layer '{node.name}' "
                                   f"({node.type}): {type(err).__name__}: {err}") from err
-            if len(ctx.warnings) > warnings_before:  # rare: no call for the other nodes
+            if len(warnings) > warnings_before:  # rare: no call for the other nodes
                 self._locate_warnings(node, warnings_before)
-            elif shared is not None and len(ctx.inexact) == inexact_before:
+            elif shared is not None and len(inexact) == inexact_before:
                 shared[key] = value
         return env
 

@@ -21,8 +21,8 @@ class ShapePass(Pass[Shape]):
     key = "shape"
     by_shapes = True
 
-    def input_shapes(self, node: Node, inputs: Sequence[Shape]) -> tuple[Shape, ...]:
-        return tuple(inputs)
+    def shape_table(self, env: dict[str, Shape]) -> dict[str, Shape]:
+        return env
 
     def step(self, node: Node, inputs: Sequence[Shape]) -> Shape:
         shape = node.layer.output_shape(inputs, self.ctx)
