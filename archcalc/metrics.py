@@ -8,9 +8,9 @@ in the same unit).
 
 from __future__ import annotations
 
-from typing import NamedTuple
 import enum
 from collections.abc import Callable
+from typing import NamedTuple
 
 
 class Metric(str, enum.Enum):

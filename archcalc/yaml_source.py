@@ -143,14 +143,15 @@ def _merged_mappings(loader: Any, merges: list[yaml.Node]) -> list[LineMap]:
     mappings = []
     for value_node in merges:
         for part in value_node.value if type(value_node) is yaml.SequenceNode else [value_node]:
-            if type(part) is not yaml.MappingNode:
-                found = "a list" if type(part) is yaml.SequenceNode else "a single value"
+            built = _construct(loader, part)
+            if not isinstance(built, LineMap):  # a list, a single value, or a tagged !!set or !!omap
+                found = "a list" if isinstance(built, list) else "a set" if isinstance(built, set) else "a single value"
                 if part is not value_node:
                     found = f"a list holding {found}"
                 raise SpecError(f"'<<' merges a mapping or a list of mappings, found {found}",
                                 source=Source("", part.start_mark.line + 1),
                                 hint="write '<<: *name' where '&name' marks a mapping")
-            mappings.append(_construct(loader, part))
+            mappings.append(built)
     return mappings
 
 

@@ -8,10 +8,10 @@ The specs live in the repository's ``specs/`` folder and are packaged into the w
 
 from __future__ import annotations
 
-from typing import NamedTuple
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import Source, ZooError, short_text, close_matches
 from .yaml_source import load_yaml_file

@@ -392,6 +392,8 @@ def test_merge_keys_override_and_duplicates_stay_errors(tmp_path, cli):
     path.write_text("name: t\ninput: [3, 32, 32]\nx: &x [1]\nlayers:\n  - conv2d: {<<: *x, out: 4, kernel: 3}\n")
     failed(cli("summary", str(path)), "'<<' merges a mapping or a list of mappings, found a list holding a single "
            "value", f"{path}:3")
+    path.write_text("name: t\ninput: [3, 32, 32]\nlayers:\n  - conv2d: {<<: !!set {out, kernel}, out: 4, kernel: 3}\n")
+    failed(cli("summary", str(path)), "'<<' merges a mapping or a list of mappings, found a set", f"{path}:4")
 
 
 _TREES = st.recursive(st.one_of(st.integers(-99, 10**25), st.text("ab:", max_size=3), st.just("1:2")),

@@ -526,10 +526,14 @@ def register_later(*modules: str) -> None:
 
 
 def _register_the_rest() -> None:
+    """Import the deferred modules. Each is imported before the list is emptied, so that a thread
+    that finds the list empty finds every type registered (an import another thread has begun
+    waits for it to finish)."""
     from importlib import import_module
 
-    while _LATER:
-        import_module(_LATER.pop(0))
+    for module in list(_LATER):
+        import_module(module)
+    _LATER.clear()
 
 
 def torch_imports() -> dict[str, type[Layer]]:

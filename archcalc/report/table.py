@@ -3,9 +3,9 @@ LaTeX; the plain text table, on every summary's path, is :mod:`.plain`)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
 import io
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from .plain import simple_table
 
