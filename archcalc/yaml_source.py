@@ -102,28 +102,22 @@ def _construct(loader: Any, node: yaml.Node) -> Any:
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
-    """A mapping with its lines. Keys written twice are an error; a key merged in by ``<<: *base``
-    is not written here, so a key written here overrides it, as YAML's merge key means (and among
-    several merged mappings, the first that has a key gives it)."""
+    """A mapping with its lines; a key written twice is an error (``<<`` keys: see :func:`_merged`)."""
     result = LineMap()
     result.line = node.start_mark.line + 1
     result.key_lines = key_lines = {}
-    written: dict[Any, int] = {}
-    merges = [value_node for key_node, value_node in node.value if key_node.tag == _MERGE]
-    for merged in _merged_mappings(loader, merges):
-        for key, value in merged.items():
-            if key not in result:
-                result[key] = value
-                key_lines[key] = merged.line_of(key)
+    merges = []
     for key_node, value_node in node.value:
-        if key_node.tag == _MERGE:
+        tag = key_node.tag
+        if tag == _MERGE:
+            merges.append(value_node)
             continue
-        if key_node.tag == _VALUE:  # YAML's '=' key, which PyYAML reads as text
+        if tag == _VALUE:  # YAML's '=' key, which PyYAML reads as text
             key_node.tag = _STR
         key = _construct(loader, key_node)
         line = key_node.start_mark.line + 1
         try:
-            first = written.get(key)
+            first = key_lines.get(key)
         except TypeError:  # unhashable: a list or mapping as a key
             raise SpecError(f"a mapping key must be a plain value, found {key!r}", source=Source("", line)) from None
         if first is not None:
@@ -133,7 +127,27 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
                 hint="YAML would silently keep only the last one; remove or rename one of them",
             )
         result[key] = _construct(loader, value_node)
-        key_lines[key] = written[key] = line
+        key_lines[key] = line
+    return _merged(loader, result, merges) if merges else result
+
+
+def _merged(loader: Any, written: LineMap, merges: list[yaml.Node]) -> LineMap:
+    """``written`` with the keys its ``<<`` keys merge in: a key written here wins over a merged one,
+    as YAML's merge key means, and among several merged mappings the first that has a key gives it;
+    merged keys come first, in PyYAML's order."""
+    result = LineMap()
+    result.line = written.line
+    result.key_lines = key_lines = {}
+    for merged in _merged_mappings(loader, merges):
+        for key, value in merged.items():
+            if key not in result:
+                source = written if key in written else merged
+                result[key] = source[key]
+                key_lines[key] = source.line_of(key)
+    for key, value in written.items():
+        if key not in result:
+            result[key] = value
+            key_lines[key] = written.key_lines[key]
     return result
 
 
