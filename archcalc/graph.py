@@ -31,6 +31,8 @@ in training only; an operation the reference implementation calls as a function 
 hook-based FLOP counters do not see."""
 _GRAPH_KEYS = ("name", "inputs", "repeat", "repeat_from", "repeat_prefix", "if", *_FLAGS, "args")
 _GRAPH_KEY_SET = frozenset(_GRAPH_KEYS)
+_LITERALS = frozenset((int, float, bool, type(None)))
+"""Field values that hold no expression: taken as written, without a call to substitute."""
 REPEAT_INDEX = "repeat_index"
 """The argument a repeated entry's fields and args may use: 0 for the first copy, 1, ... (the
 first block of a stage often differs: ``stride: $(2 if repeat_index == 0 else 1)``)."""
@@ -194,8 +196,9 @@ class _Expander:
                              _join(scope, ""))
         taken = self.explicit_names(entries, scope)  # explicit names first, so auto names avoid them
         anchor: str | None = None  # the last explicitly named entry: 'conv1' names 'conv1_relu'
+        lines = entries.item_lines if isinstance(entries, LineList) else [None] * len(entries)
         for i, entry in enumerate(entries):
-            line = entries.line_of(i) if isinstance(entries, LineList) else None
+            line = lines[i]
             try:
                 tag, body = self.entry_parts(entry, line, i, scope)
             except SpecError as err:
@@ -215,7 +218,7 @@ class _Expander:
         return prev
 
     def explicit_names(self, entries: list[Any], scope: str) -> set[str]:
-        names: dict[str, int | None] = {}
+        names: dict[str, LineMap] = {}  # the entry that first takes each name (its line only for an error)
         conditional: set[str] = set()  # names of entries with 'if': alternatives may share a name
         for entry in entries:
             if not (isinstance(entry, dict) and len(entry) == 1):
@@ -224,21 +227,21 @@ class _Expander:
             if not isinstance(body, LineMap) or "name" not in body:
                 continue
             name = body["name"]
-            line = body.line_of("name")
             if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name).strip():
-                raise self.error(f"a layer name must be a non-empty string, got {short_repr(name)}", line)
+                raise self.error(f"a layer name must be a non-empty string, got {short_repr(name)}", body.line_of("name"))
             name = str(name)
-            check_name(name, lambda message, hint=None: self.error(message, line, hint=hint))
+            check_name(name, lambda message, hint=None: self.error(message, body.line_of("name"), hint=hint))
             if _SCOPE_SEP in name or name == "input":
                 raise self.error(
                     f"'{name}' cannot be a layer name",
-                    line,
+                    body.line_of("name"),
                     hint=f"'input' is reserved and '{_SCOPE_SEP}' separates module scopes",
                 )
             if name in names and not (name in conditional and "if" in body):
                 where = f" in module instance '{scope}'" if scope else ""
-                raise self.error(f"duplicate layer name '{name}'{where} (first on line {names[name]})", line, name)
-            names.setdefault(name, line)
+                raise self.error(f"duplicate layer name '{name}'{where} (first on line {names[name].line_of('name')})",
+                                 body.line_of("name"), name)
+            names.setdefault(name, body)
             if "if" in body:
                 conditional.add(name)
         return set(names)
@@ -323,7 +326,9 @@ class _Expander:
     def flag_values(self, body: LineMap, env: Mapping[str, Any], full: str) -> list[str]:
         """The flags (_FLAGS) the entry sets to true."""
         chosen: list[str] = []
-        for flag in (flag for flag in _FLAGS if flag in body):  # most entries set none
+        for flag in _FLAGS:
+            if flag not in body:  # most entries set none
+                continue
             value = self.substituted(body, flag, env, full)
             if not isinstance(value, bool):
                 raise self.error(f"{flag} must be true or false, got {short_repr(value)}", body.line_of(flag), full)
@@ -386,7 +391,8 @@ class _Expander:
     def validate_layer(self, tag: str, fields: list[str], body: LineMap, env, full: str) -> Layer:
         cls = lookup(tag)
         assert cls is not None
-        values = {key: self.substituted(body, key, env, full) for key in fields}
+        values = {key: body[key] if type(body[key]) in _LITERALS else self.substituted(body, key, env, full)
+                  for key in fields}
         key = (cls, _typed(values))
         layer = _VALIDATED.get(key)
         if layer is not None:
