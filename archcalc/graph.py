@@ -391,8 +391,10 @@ class _Expander:
     def validate_layer(self, tag: str, fields: list[str], body: LineMap, env, full: str) -> Layer:
         cls = lookup(tag)
         assert cls is not None
-        values = {key: body[key] if type(body[key]) in _LITERALS else self.substituted(body, key, env, full)
-                  for key in fields}
+        values = {}
+        for key in fields:
+            value = body[key]
+            values[key] = value if type(value) in _LITERALS else self.substituted(body, key, env, full)
         key = (cls, _typed(values))
         layer = _VALIDATED.get(key)
         if layer is not None:

@@ -139,7 +139,7 @@ def _merged(loader: Any, written: LineMap, merges: list[yaml.Node]) -> LineMap:
     result.line = written.line
     result.key_lines = key_lines = {}
     for merged in _merged_mappings(loader, merges):
-        for key, value in merged.items():
+        for key in merged:
             if key not in result:
                 source = written if key in written else merged
                 result[key] = source[key]
