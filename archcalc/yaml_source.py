@@ -58,7 +58,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         depends only on its text (the safe resolver has no path resolvers), and a spec repeats
         the same few (``conv2d``, ``3``, ``relu``), on which PyYAML would try its regular
         expressions anew: a quarter of composing a 10,000-layer spec. Short ones are cached."""
-        if kind is not yaml.ScalarNode or not implicit[0]:
+        if kind is not yaml.ScalarNode:
+            return _MAP if kind is yaml.MappingNode else _SEQ
+        if not implicit[0]:
             return super().resolve(kind, value, implicit)
         tag = _PLAIN_TAGS.get(value)
         if tag is None:
@@ -66,6 +68,12 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             if len(value) <= 64 and len(_PLAIN_TAGS) < 4096:  # bounded: a few hundred KB whatever the input
                 _PLAIN_TAGS[value] = tag
         return tag
+
+
+    # The composer calls these two hooks around every node, for path resolvers, which the safe
+    # loader has none of: C callables that do nothing instead of two Python calls per node.
+    descend_resolver = staticmethod({}.get)  # (parent, index): looks up nothing
+    ascend_resolver = staticmethod(tuple)
 
 
 _PLAIN_TAGS: dict[str, str] = {}
