@@ -49,10 +49,6 @@ class LineList(list):
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader whose containers carry line numbers."""
 
-    plain_tree = False
-    """Set once the composed document is known to be a tree (no alias): containers may then be
-    built without PyYAML's bookkeeping (see :func:`_construct`)."""
-
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         """The tag PyYAML's resolver gives a node whose tag is not written. A plain scalar's tag
         depends only on its text (the safe resolver has no path resolvers), and a spec repeats
@@ -88,25 +84,21 @@ _VALUE = "tag:yaml.org,2002:value"
 
 
 def _construct(loader: Any, node: yaml.Node) -> Any:
-    """``loader.construct_object(node, deep=True)``, with the commonest nodes built at once:
-    text, a plain decimal integer (no sign, underscore, base prefix or YAML 1.1 leading-zero
-    octal, which keep PyYAML's own constructor), and, in a document without aliases
-    (``loader.plain_tree``), plain mappings and lists. A spec is mostly such nodes, and PyYAML's
-    general path, which remembers every node it built so that an alias yields the same object,
-    costs a third of loading a 10,000-layer spec."""
-    kind, tag = type(node), node.tag
-    if kind is yaml.ScalarNode:
-        value = node.value
+    """``loader.construct_object(node, deep=True)``, with the commonest scalars built at once: text,
+    and a plain decimal integer (no sign, underscore, base prefix or YAML 1.1 leading-zero octal,
+    which keep PyYAML's own constructor)."""
+    if type(node) is yaml.ScalarNode:
+        value, tag = node.value, node.tag
         if tag == _STR:
             return value
-        if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+        if tag == _INT and _is_decimal(value):
             return int(value)
-    elif loader.plain_tree:
-        if kind is yaml.MappingNode and tag == _MAP:
-            return _construct_mapping(loader, node)
-        if kind is yaml.SequenceNode and tag == _SEQ:
-            return _construct_sequence(loader, node)
     return loader.construct_object(node, deep=True)
+
+
+def _is_decimal(text: str) -> bool:
+    """A plain decimal integer: no sign, underscore, base prefix or YAML 1.1 leading-zero octal."""
+    return text.isascii() and text.isdigit() and (text[0] != "0" or text == "0")
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
@@ -230,35 +222,102 @@ def _check_scalar(node: yaml.Node, max_int_digits: int) -> None:
                        "quote it if it is text; write [h, w] for a pair")
 
 
-def _plain_tree_fits(root: yaml.Node, max_values: int, max_depth: int, max_int_digits: int) -> bool:
-    """True when the document is a plain tree (no container reached twice, so no alias to
-    expand) within every limit of :func:`check_nodes`: nearly every spec, checked in one
-    breadth-first sweep with no per-node bookkeeping. False (at the first container reached
-    again, or anything over a limit) leaves measuring the aliases and wording the problem to
-    check_nodes' full walk."""
-    containers: set[int] = set()
-    level, depth, count = [root], 1, 0
-    while level:
-        count += len(level)
-        if depth > max_depth or count > max_values:
-            return False
-        below: list[yaml.Node] = []
-        for node in level:
-            kind = type(node)
-            if kind is yaml.ScalarNode:
-                if node.tag in _NUMBER_TAGS and not _scalar_fits(node, max_int_digits):
-                    return False
-                continue
-            if id(node) in containers:
-                return False
-            containers.add(id(node))
-            if kind is yaml.MappingNode:
-                for pair in node.value:
-                    below += pair
-            else:
-                below += node.value
-        level, depth = below, depth + 1
-    return True
+class _NotPlain(Exception):
+    """The document is not a plain tree within the limits; the composed path (:func:`_built_from_nodes`)
+    takes it."""
+
+
+class _PlainBuilder:
+    """Builds a document straight from the parser's events, without composing PyYAML's node tree.
+
+    A spec is nearly always a plain tree: no anchor, alias, written tag or merge key, no key
+    written twice, within the limits. Such a document is built here as it is parsed, which takes
+    two thirds of the time of composing every node (with two marks each) and then building from
+    the nodes, and never holds the nodes (2 KB per layer entry) in memory. At the first sign of
+    anything else it raises :class:`_NotPlain`, and the document is parsed again the general way,
+    where :func:`check_nodes` and PyYAML's constructors word every problem: this class decides only
+    that a document is plain and fits, and builds the same values and line tables as that path
+    (tests/test_hostile.py holds the two equal).
+
+    Limits, counted as check_nodes counts them: every key, value and container is one value; the
+    root is at depth 1 and each container's keys and items one deeper; numbers pass
+    :func:`_check_scalar`.
+    """
+
+    def __init__(self, loader: Any, max_values: int, max_depth: int, max_int_digits: int) -> None:
+        self.loader, self.next_event, self.resolve = loader, loader.get_event, loader.resolve
+        self.values_left, self.max_depth, self.max_int_digits = max_values, max_depth, max_int_digits
+
+    def document(self) -> Any:
+        """The single document of the stream (None for an empty stream)."""
+        next_event = self.next_event
+        next_event()  # stream start
+        if type(next_event()) is yaml.StreamEndEvent:
+            return None
+        root = self.node(next_event(), 1)
+        next_event()  # document end
+        if type(next_event()) is not yaml.StreamEndEvent:  # a second document: the composer words the error
+            raise _NotPlain
+        return root
+
+    def node(self, event: yaml.Event, depth: int) -> Any:
+        self.values_left -= 1
+        if self.values_left < 0 or depth > self.max_depth or event.anchor is not None:  # type: ignore[attr-defined]
+            raise _NotPlain
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
+        if event.tag is not None:  # type: ignore[attr-defined]
+            raise _NotPlain
+        if kind is yaml.MappingStartEvent:
+            return self.mapping(event.start_mark.line + 1, depth + 1)
+        if kind is yaml.SequenceStartEvent:
+            return self.sequence(event.start_mark.line + 1, depth + 1)
+        raise _NotPlain  # an alias
+
+    def scalar(self, event: yaml.ScalarEvent) -> Any:
+        if event.tag is not None:
+            raise _NotPlain
+        value = event.value
+        tag = self.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag == _STR:
+            return value
+        if tag == _INT and len(value) <= self.max_int_digits and _is_decimal(value):
+            return int(value)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
+        if tag == _MERGE or tag == _VALUE or not _scalar_fits(node, self.max_int_digits):
+            raise _NotPlain
+        return _construct(self.loader, node)
+
+    def mapping(self, line: int, depth: int) -> LineMap:
+        result = LineMap()
+        result.line = line
+        result.key_lines = key_lines = {}
+        next_event, node = self.next_event, self.node
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is yaml.MappingEndEvent:
+                return result
+            if kind is not yaml.ScalarEvent:  # a list or mapping as a key
+                raise _NotPlain
+            key = node(event, depth)
+            if key in key_lines:  # written twice
+                raise _NotPlain
+            key_lines[key] = event.start_mark.line + 1
+            result[key] = node(next_event(), depth)
+
+    def sequence(self, line: int, depth: int) -> LineList:
+        result = LineList()
+        result.line = line
+        result.item_lines = item_lines = []
+        next_event, node = self.next_event, self.node
+        while True:
+            event = next_event()
+            if type(event) is yaml.SequenceEndEvent:
+                return result
+            item_lines.append(event.start_mark.line + 1)
+            result.append(node(event, depth))
 
 
 def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits: int = MAX_INT_DIGITS) -> None:
@@ -303,19 +362,37 @@ def check_nodes(root: yaml.Node, max_values: int, max_depth: int, max_int_digits
         stack.extend((child, depth + 1, False) for child in _children(node))
 
 
-def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = MAX_YAML_VALUES,
-               max_depth: int = MAX_YAML_DEPTH) -> Any:
-    """Parse YAML text safely within the limits; every failure is a :class:`SpecError` at
-    ``file:line``. The document is composed, checked (:func:`check_nodes`), then built."""
+def _built_plain(text: str, loader: type, max_values: int, max_depth: int) -> Any:
+    instance = loader(text)
+    try:
+        return _PlainBuilder(instance, max_values, max_depth, MAX_INT_DIGITS).document()
+    finally:
+        instance.dispose()
+
+
+def _built_from_nodes(text: str, loader: type, max_values: int, max_depth: int) -> Any:
+    """The general path: compose the document's nodes, check them (:func:`check_nodes`), build."""
     instance = loader(text)
     try:
         node = instance.get_single_node()
         if node is None:
             return None
-        instance.plain_tree = _plain_tree_fits(node, max_values, max_depth, MAX_INT_DIGITS)
-        if not instance.plain_tree:
-            check_nodes(node, max_values, max_depth)
+        check_nodes(node, max_values, max_depth)
         return instance.construct_document(node)
+    finally:
+        instance.dispose()
+
+
+def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = MAX_YAML_VALUES,
+               max_depth: int = MAX_YAML_DEPTH) -> Any:
+    """Parse YAML text safely within the limits; every failure is a :class:`SpecError` at
+    ``file:line``. A plain document is built as it is parsed (:class:`_PlainBuilder`); any other
+    is composed, checked and built (:func:`_built_from_nodes`)."""
+    try:
+        try:
+            return _built_plain(text, loader, max_values, max_depth)
+        except _NotPlain:
+            return _built_from_nodes(text, loader, max_values, max_depth)
     except _TooMuch as err:
         raise SpecError(str(err), source=Source(file, err.line), hint=err.hint) from None
     except SpecError as err:
@@ -329,8 +406,6 @@ def parse_yaml(text: str, file: str, loader: type = _Loader, max_values: int = M
         raise SpecError(f"invalid YAML: {err}", source=Source(file)) from None
     except RecursionError:  # only without libyaml, whose parser stops at 1,000 levels itself
         raise SpecError(f"invalid YAML: nested more than {max_depth} levels deep", source=Source(file)) from None
-    finally:
-        instance.dispose()
 
 
 def load_yaml_text(text: str, file: str) -> Any:

@@ -11,9 +11,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from archcalc.errors import SpecError
 from archcalc.layers.pooling import adaptive_window_max, adaptive_window_total
 from conftest import from_text
 
@@ -359,14 +360,19 @@ def test_fast_scalar_construction_equals_pyyaml():
 
     from archcalc.yaml_source import load_yaml_text
 
-    text = ("a: 010\nb: 0\nc: 12\nd: -3\ne: 1_000\nf: 0x1F\ng: '12'\nh: !!int '12'\ni: 1.5\nj: true\nk: null\n"
-            "l: [1, 02, x, 0o7, +5, .inf, ~]\nm: 2026-11-29\nn: !!str 12\n")
+    from archcalc.yaml_source import _built_plain, _Loader
+
+    plain = ("a: 010\nb: 0\nc: 12\nd: -3\ne: 1_000\nf: 0x1F\ng: '12'\ni: 1.5\nj: true\nk: null\n"
+             "l: [1, 02, x, 0o7, +5, .inf, ~, \"7\", '', 00]\nm: 2026-11-29\n")
+    assert _built_plain(plain, _Loader, 100, 10) == yaml.load(plain, Loader=yaml.SafeLoader)  # built from events
+    text = plain + "h: !!int '12'\nn: !!str 12\n"  # written tags: composed
     assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
 
 
 def test_fast_container_construction_equals_pyyaml():
-    """Plain mappings and lists are built by yaml_source without PyYAML's per-node bookkeeping;
-    aliases (built once per use), merge keys and the other collection tags load as PyYAML loads them."""
+    """A document with aliases (built once per use), merge keys or collection tags is composed and
+    built with PyYAML's constructors and yaml_source's line-keeping containers: it loads as PyYAML
+    loads it."""
     import yaml
 
     from archcalc.yaml_source import load_yaml_text
@@ -396,30 +402,92 @@ def test_merge_keys_override_and_duplicates_stay_errors(tmp_path, cli):
     failed(cli("summary", str(path)), "'<<' merges a mapping or a list of mappings, found a set", f"{path}:4")
 
 
-_TREES = st.recursive(st.one_of(st.integers(-99, 10**25), st.text("ab:", max_size=3), st.just("1:2")),
+_TREES = st.recursive(st.one_of(st.integers(-99, 10**25), st.text("ab:", max_size=3), st.just("1:2"), st.none(),
+                                 st.booleans(), st.floats(allow_nan=False), st.sampled_from(["010", "0x1F", "1_0", "~"])),
                       lambda inner: st.one_of(st.lists(inner, max_size=4),
                                               st.dictionaries(st.text("abc", max_size=2), inner, max_size=4)),
                       max_leaves=30)
 
 
-@given(tree=_TREES, share=st.booleans(), max_values=st.integers(1, 60), max_depth=st.integers(1, 8))
-def test_the_plain_tree_check_agrees_with_the_full_walk(tree, share, max_values, max_depth):
-    """parse_yaml checks an alias-free document in one sweep (_plain_tree_fits) and leaves every other
-    to check_nodes: the sweep passes a document exactly when it is a plain tree that check_nodes passes.
-    ``share`` puts one container in twice, which PyYAML writes as an anchor and an alias."""
+def _line_tables(value):
+    """Every line table of a loaded document, nested as the document is, to compare two loads."""
+    from archcalc.yaml_source import LineList, LineMap
+
+    if isinstance(value, LineMap):
+        return [value.line, value.key_lines, [_line_tables(item) for item in value.values()]]
+    if isinstance(value, LineList):
+        return [value.line, value.item_lines, [_line_tables(item) for item in value]]
+    return None
+
+
+@given(tree=_TREES, share=st.booleans(), max_values=st.integers(1, 60), max_depth=st.integers(1, 8),
+       flow=st.sampled_from([None, False, True]))
+@example(tree={"a": 1}, share=False, max_values=3, max_depth=1, flow=None)  # each limit, just crossed
+@example(tree=[[1]], share=False, max_values=3, max_depth=2, flow=None)
+@example(tree={"a": [1]}, share=False, max_values=3, max_depth=3, flow=True)
+@example(tree={"a": 1, "b": 10**21}, share=False, max_values=5, max_depth=2, flow=False)
+def test_the_plain_builder_agrees_with_the_composed_path(tree, share, max_values, max_depth, flow):
+    """parse_yaml builds an alias-free document straight from the parser's events (_PlainBuilder) and
+    leaves every other to the composed path, where check_nodes words the problems: the builder takes
+    a document exactly when it is a plain tree that check_nodes passes, and then builds the same
+    values with the same lines. ``share`` puts one container in twice, which PyYAML writes as an
+    anchor and an alias; ``flow`` varies the layout, and with it the lines."""
     import yaml
 
-    from archcalc.yaml_source import _Loader, _plain_tree_fits, _TooMuch, check_nodes
+    from archcalc.yaml_source import (
+        _built_from_nodes,
+        _built_plain,
+        _Loader,
+        _NotPlain,
+        _TooMuch,
+    )
 
     aliased = share and isinstance(tree, (list, dict))
-    document = [tree, tree] if aliased else tree
-    node = _Loader(yaml.safe_dump(document)).get_single_node()
+    text = yaml.safe_dump([tree, tree] if aliased else tree, default_flow_style=flow)
     try:
-        check_nodes(node, max_values, max_depth, 20)
-        passes = True
+        expected, passes = _built_from_nodes(text, _Loader, max_values, max_depth), True
     except _TooMuch:
         passes = False
-    assert _plain_tree_fits(node, max_values, max_depth, 20) == (passes and not aliased)
+    try:
+        built, plain = _built_plain(text, _Loader, max_values, max_depth), True
+    except _NotPlain:
+        plain = False
+    assert plain == (passes and not aliased)
+    if plain:
+        assert built == expected and _line_tables(built) == _line_tables(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: 2\n",  # an anchor, never used
+    "a: !!float 1\n",  # a written tag
+    "a: {<<: {k: 1}, k: 2}\n",  # a merge key without an alias
+    "=: 1\n",  # YAML's value key
+    "? [1, 2]\n: 3\n",  # a list as a key
+])
+def test_documents_the_plain_builder_leaves_load_as_pyyaml_loads_them(text):
+    """Anything but a plain tree goes the composed way (tested against PyYAML here); a key written
+    twice and a second document keep their errors, with their lines."""
+    import yaml
+
+    from archcalc.yaml_source import _built_plain, _Loader, _NotPlain, load_yaml_text
+
+    with pytest.raises(_NotPlain):
+        _built_plain(text, _Loader, 100, 10)
+    if text.startswith("?"):
+        with pytest.raises(SpecError, match="a mapping key must be a plain value"):
+            load_yaml_text(text, "t")
+    else:
+        assert load_yaml_text(text, "t") == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_a_key_twice_and_a_second_document_stay_located_errors():
+    from archcalc.yaml_source import load_yaml_text
+
+    with pytest.raises(SpecError, match="duplicate key 'a' \\(first on line 1\\)") as err:
+        load_yaml_text("a: 1\nb: 2\na: 3\n", "t")
+    assert err.value.source.line == 3
+    with pytest.raises(SpecError, match="single document") as err:
+        load_yaml_text("a: 1\n---\nb: 2\n", "t")
 
 
 def test_name_check_fast_path_agrees_with_the_character_scan():
