@@ -101,6 +101,19 @@ def variant_index() -> dict[str, Resolved]:
     return index
 
 
+def _family_member(spec: str) -> Resolved | None:
+    """``torchvision/resnet152``: the member of a family spec in that folder of the zoo, found by
+    reading only that folder's files (the same answer as :func:`variant_index`, which reads them all)."""
+    folder, _, variant = spec.rpartition("/")
+    if not folder or any(part in ("", ".", "..") for part in folder.split("/")):  # a zoo folder's name, exactly
+        return None
+    found = None
+    for path in sorted((zoo_dir() / folder).glob("*.yaml")):
+        if variant in variant_names(path.read_text(encoding="utf-8")):
+            found = Resolved(path, variant)  # the last one, as in variant_index
+    return found
+
+
 def alias_index() -> dict[str, Path]:
     """Alias -> spec file, read from each built-in spec's one-line ``aliases: [...]``.
 
@@ -154,6 +167,9 @@ def _resolve_file(spec: str) -> Path | Resolved:
     direct = zoo_dir() / f"{spec}.yaml"
     if direct.is_file():
         return direct
+    member = _family_member(spec)
+    if member is not None:
+        return member
     aliases: dict[str, Path | Resolved] = {**variant_index(), **alias_index()}
     if spec in aliases:
         return aliases[spec]

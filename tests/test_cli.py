@@ -161,6 +161,19 @@ def test_variant_names_agree_with_parsed_variants():
     assert analyse("efficientnet_b3").input_shape == analyse("torchvision/efficientnet_b3").input_shape == (3, 300, 300)
 
 
+def test_a_folder_member_is_found_in_its_folder_alone():
+    """``torchvision/resnet152`` reads only that folder's specs, with the answer the full index gives;
+    a name that leaves the zoo ('..', an absolute folder) is never looked for outside it."""
+    from archcalc.zoo import _family_member, alias_index, variant_index
+
+    index = {name: resolved for name, resolved in variant_index().items() if "/" in name}
+    assert not any("/" in alias for alias in alias_index())  # no alias could take such a name first
+    assert len(index) > 20 and all(_family_member(name) == resolved for name, resolved in index.items())
+    assert _family_member("torchvision/no_such_net") is None
+    for name in ("../specs/torchvision/resnet152", "/torchvision/resnet152", "./torchvision/resnet152", "resnet152"):
+        assert _family_member(name) is None
+
+
 def test_zoo_names_in_any_case(cli):
     assert cli("summary", "VGG16").stdout.startswith("VGG configuration D")
     result = cli("summary", "vgg166")
