@@ -65,7 +65,6 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                 _PLAIN_TAGS[value] = tag
         return tag
 
-
     # The composer calls these two hooks around every node, for path resolvers, which the safe
     # loader has none of: C callables that do nothing instead of two Python calls per node.
     descend_resolver = staticmethod({}.get)  # (parent, index): looks up nothing

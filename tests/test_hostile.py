@@ -358,9 +358,7 @@ def test_fast_scalar_construction_equals_pyyaml():
     PyYAML's safe constructor: the loaded values equal PyYAML's own on all of them."""
     import yaml
 
-    from archcalc.yaml_source import load_yaml_text
-
-    from archcalc.yaml_source import _built_plain, _Loader
+    from archcalc.yaml_source import _built_plain, _Loader, load_yaml_text
 
     plain = ("a: 010\nb: 0\nc: 12\nd: -3\ne: 1_000\nf: 0x1F\ng: '12'\ni: 1.5\nj: true\nk: null\n"
              "l: [1, 02, x, 0o7, +5, .inf, ~, \"7\", '', 00]\nm: 2026-11-29\n")
