@@ -108,10 +108,16 @@ def _family_member(spec: str) -> Resolved | None:
     if not folder or any(part in ("", ".", "..") for part in folder.split("/")):  # a zoo folder's name, exactly
         return None
     found = None
-    for path in sorted((zoo_dir() / folder).glob("*.yaml")):
-        if variant in variant_names(path.read_text(encoding="utf-8")):
+    for path, text in _folder_texts(folder):
+        if variant in variant_names(text):
             found = Resolved(path, variant)  # the last one, as in variant_index
     return found
+
+
+@lru_cache(maxsize=16)
+def _folder_texts(folder: str) -> tuple[tuple[Path, str], ...]:
+    """The spec files of one folder of the zoo and their texts, read once per process (as :func:`_texts`)."""
+    return tuple((path, path.read_text(encoding="utf-8")) for path in sorted((zoo_dir() / folder).glob("*.yaml")))
 
 
 def alias_index() -> dict[str, Path]:
